@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every kernel-version dependent construct of vfiodev lives here, so that
+ * the .c files carry no version #ifdefs.
+ */
+#ifndef VFIODEV_COMPAT_H
+#define VFIODEV_COMPAT_H
+
+#include <linux/version.h>
+
+/*
+ * Symbol namespaces: up to 6.12 EXPORT_SYMBOL_NS_GPL() and
+ * MODULE_IMPORT_NS() take a bare identifier, from 6.13 on a string literal.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define VFIODEV_NS		"VFIODEV"
+#define VFIODEV_PCI_CORE_NS	"VFIODEV_PCI_CORE"
+#else
+#define VFIODEV_NS		VFIODEV
+#define VFIODEV_PCI_CORE_NS	VFIODEV_PCI_CORE
+#endif
+
+#endif /* VFIODEV_COMPAT_H */

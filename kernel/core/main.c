@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfiodev core: module set-up.
+ *
+ * The core owns the char-device region behind /dev/vfio/devices/vfioN and
+ * the "vfio-dev" device class.  Both names are upstream VFIO's ABI (QEMU and
+ * libvfn look for /sys/bus/pci/devices/<BDF>/vfio-dev/vfioN/dev), so the
+ * core must not run beside upstream's vfio.ko: it refuses to load while that
+ * module is present instead of half-working next to it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/kdev_t.h>
+#include <linux/module.h>
+
+#include "vfiodev_priv.h"
+
+dev_t vfiodev_devt;
+
+static char *vfiodev_devnode(const struct device *dev, umode_t *mode)
+{
+	return kasprintf(GFP_KERNEL, "vfio/devices/%s", dev_name(dev));
+}
+
+const struct class vfiodev_class = {
+	.name = "vfio-dev",
+	.devnode = vfiodev_devnode,
+};
+
+/*
+ * Upstream's vfio.ko exports vfio_register_group_dev() in every
+ * configuration, so finding that symbol means upstream VFIO is loaded.
+ * Debian's kernel builds vfio.ko without the device cdev, so a clash of
+ * class or node names alone would not reveal it.
+ */
+static int vfiodev_check_upstream(void)
+{
+	static const char sym[] = "vfio_register_group_dev";
+
+	if (!__symbol_get(sym))
+		return 0;
+	__symbol_put(sym);
+	pr_err("upstream vfio is loaded and owns the VFIO uAPI; unload vfio and its drivers before loading vfiodev\n");
+	return -EBUSY;
+}
+
+static int __init vfiodev_init(void)
+{
+	int ret;
+
+	ret = vfiodev_check_upstream();
+	if (ret)
+		return ret;
+
+	ret = alloc_chrdev_region(&vfiodev_devt, 0, MINORMASK + 1, "vfiodev");
+	if (ret)
+		return ret;
+
+	ret = class_register(&vfiodev_class);
+	if (ret)
+		goto err_unregister_chrdev;
+
+	return 0;
+
+err_unregister_chrdev:
+	unregister_chrdev_region(vfiodev_devt, MINORMASK + 1);
+	return ret;
+}
+
+static void __exit vfiodev_exit(void)
+{
+	class_unregister(&vfiodev_class);
+	unregister_chrdev_region(vfiodev_devt, MINORMASK + 1);
+}
+
+module_init(vfiodev_init);
+module_exit(vfiodev_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vfiodev: device-centric VFIO core");

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfiodev core: the device object that drivers embed and register.
+ *
+ * A driver allocates its device with vfiodev_alloc_device(), which embeds a
+ * struct vfiodev_device at offset 0 of the driver's own structure, registers
+ * it with vfiodev_register_device() and, on removal, calls
+ * vfiodev_unregister_device() followed by vfiodev_put_device().
+ */
+#ifndef VFIODEV_H
+#define VFIODEV_H
+
+#include <linux/cdev.h>
+#include <linux/completion.h>
+#include <linux/device.h>
+#include <linux/refcount.h>
+#include <linux/stddef.h>
+
+struct vfiodev_device;
+
+/**
+ * struct vfiodev_device_ops - what a driver provides for its devices
+ * @name: driver name, used in messages
+ * @init: optional; called by vfiodev_alloc_device() once the core part is
+ *	initialised.  On failure the allocation is undone without calling
+ *	@release.
+ * @release: optional; called when the last reference to the device is put,
+ *	to undo @init.  The core frees the memory afterwards.
+ * @request: optional; called by vfiodev_unregister_device() while user space
+ *	still holds the device, with @count counting the requests made so far
+ *	(0 first).  The driver asks user space to let go of the device; it must
+ *	not block.
+ */
+struct vfiodev_device_ops {
+	char *name;
+	int (*init)(struct vfiodev_device *vdev);
+	void (*release)(struct vfiodev_device *vdev);
+	void (*request)(struct vfiodev_device *vdev, unsigned int count);
+};
+
+/**
+ * struct vfiodev_device - one device assignable to user space
+ * @dev: the physical (parent) device, e.g. &pci_dev->dev
+ * @ops: the driver's callbacks
+ * @device: the "vfio-dev" class device; its reference count is the lifetime
+ *	of this structure (and of the driver structure around it)
+ * @cdev: /dev/vfio/devices/vfioN
+ * @index: N in vfioN, also the minor number
+ * @refcount: registration count: 1 for the registration itself plus one for
+ *	every open file; unregistration waits for it to reach zero
+ * @comp: completed when @refcount reaches zero
+ *
+ * Only @dev and @ops are for drivers to read; the rest belongs to the core.
+ */
+struct vfiodev_device {
+	struct device *dev;
+	const struct vfiodev_device_ops *ops;
+	struct device device;
+	struct cdev cdev;
+	unsigned int index;
+	refcount_t refcount;
+	struct completion comp;
+};
+
+struct vfiodev_device *_vfiodev_alloc_device(size_t size, struct device *dev,
+					     const struct vfiodev_device_ops *ops);
+
+/**
+ * vfiodev_alloc_device - allocate a driver structure embedding a vfiodev_device
+ * @dev_struct: the driver's structure type
+ * @member: the name of the struct vfiodev_device member, which must be the
+ *	first member of @dev_struct
+ * @dev: the physical device
+ * @ops: the driver's callbacks
+ *
+ * Because @member sits at offset 0, the pointer returned by
+ * _vfiodev_alloc_device(), an ERR_PTR() included, is also the pointer to
+ * @dev_struct.
+ *
+ * Return: a pointer to the new @dev_struct, or an ERR_PTR().  Drop it with
+ * vfiodev_put_device().
+ */
+#define vfiodev_alloc_device(dev_struct, member, dev, ops)		     \
+	((typeof(dev_struct) *)						     \
+	 _vfiodev_alloc_device(sizeof(dev_struct) +			     \
+			       BUILD_BUG_ON_ZERO(offsetof(dev_struct, member)), \
+			       dev, ops))
+
+void vfiodev_put_device(struct vfiodev_device *vdev);
+int vfiodev_register_device(struct vfiodev_device *vdev);
+void vfiodev_unregister_device(struct vfiodev_device *vdev);
+
+#endif /* VFIODEV_H */
