@@ -54,7 +54,7 @@ if $MAKE initramfs > "$B/build.log" 2>&1; then
 		log=$B/guest-snoop-$snoop.log
 		echo "# booting the guest, intel-iommu snoop-control=$snoop (console: $log)"
 		start=$(date +%s)
-		scripts/run-guest.sh --mode check --snoop "$snoop" --timeout 1200 \
+		scripts/run-guest.sh --mode check --snoop "$snoop" --timeout 300 \
 			--log "$log" "$KIMAGE" "$B/initramfs.cpio.gz" > /dev/null 2>&1
 		echo "# guest ran $(( $(date +%s) - start )) s"
 		scripts/verdict.py "snoop-$snoop" "$log" "$B/tests/list" | tee -a "$results.raw"

@@ -9,7 +9,7 @@
 # Usage: run-guest.sh [options] KERNEL INITRD
 #   --mode check|demo|shell   what the guest does (default shell)
 #   --snoop on|off            intel-iommu snoop-control (default on)
-#   --log FILE                also write the console to FILE
+#   --log FILE                write the console to FILE (not to stdout)
 #   --timeout SECONDS         kill a guest that runs longer (default 900;
 #                             none in shell mode)
 #   --scratch FILE            nvme backing file (created, 16 MiB)
@@ -48,19 +48,34 @@ args=(
 )
 
 if [ "$mode" = shell ]; then
-	exec qemu-system-x86_64 "${args[@]}" -serial mon:stdio
+	qemu-system-x86_64 "${args[@]}" -serial mon:stdio
+	exit
 fi
 
-run() {
+if [ -z "$log" ]; then
 	timeout --foreground -k 10 "$timeout" \
 		qemu-system-x86_64 "${args[@]}" -serial stdio -monitor none </dev/null
-}
-if [ -n "$log" ]; then
-	set +e
-	run 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
-	set -e
-	# 124: killed by timeout, which the verdict reports from the log.
-	exit "$rc"
+	exit
 fi
-run
+
+# With a log, QEMU writes the console there while this loop watches it.  A
+# guest whose tests are done (VFIODEV-DONE) but that cannot power off,
+# because a task is stuck holding a device, is killed after 20 s.
+: > "$log"
+qemu-system-x86_64 "${args[@]}" -serial "file:$log" -monitor none </dev/null &
+qpid=$!
+start=$SECONDS done_at=
+while kill -0 "$qpid" 2>/dev/null; do
+	sleep 1
+	if [ -z "$done_at" ] && grep -q '^VFIODEV-DONE' "$log"; then
+		done_at=$SECONDS
+	fi
+	if [ -n "$done_at" ] && [ $((SECONDS - done_at)) -ge 20 ]; then
+		echo "run-guest: the guest did not power off; killed" >> "$log"
+		kill "$qpid"
+	elif [ $((SECONDS - start)) -ge "$timeout" ]; then
+		echo "run-guest: timeout after $timeout s; killed" >> "$log"
+		kill "$qpid"
+	fi
+done
+wait "$qpid"
