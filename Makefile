@@ -4,21 +4,27 @@
 #
 #   make demo     boot the guest and drive an edu device through
 #                 /dev/vfio/devices/vfioN
-#   make check    every test, in the guest, on both IOMMU configurations
-#   make shell    boot the same guest to a shell (SNOOP=on|off)
-#   make          modules, selftests and examples only
+#   make check    every test, in the guest, on both IOMMU configurations,
+#                 on Debian's stock kernel and on the debug kernel
+#   make shell    boot a guest to a shell (SNOOP=on|off, FLAVOUR=stock|debug)
+#   make          modules (for the stock kernel), selftests and examples
 #
 # Every target installs what it needs first (scripts/deps.sh: apt as root,
-# the guest kernel unpacked under $(CACHE)).  KVER=6.12.N+deb12-amd64 picks
-# another Debian 6.12 kernel than the newest one apt offers.
+# the guest kernel unpacked under $(CACHE)); the debug kernel is built once
+# per machine (scripts/debug-kernel.sh, about half an hour) and cached there.
+# KVER=6.12.N+deb12-amd64 picks another Debian 6.12 kernel than the newest.
 
 CACHE ?= $(HOME)/.cache/vfiodev
 KVER ?=
 SNOOP ?= on
+FLAVOUR ?= stock
 B := $(CURDIR)/build
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 include $(B)/env.mk
+ifneq ($(filter check check-debug debug-kernel %-debug,$(MAKECMDGOALS) $(FLAVOUR)),)
+include $(B)/debug-env.mk
+endif
 endif
 
 # deps.sh is cheap when everything is in place; it rewrites env.mk only
@@ -27,11 +33,29 @@ $(B)/env.mk: FORCE
 	@mkdir -p $(B)
 	@scripts/deps.sh "$(CACHE)" "$(KVER)" $@ >/dev/null
 
-.PHONY: all modules selftests examples initramfs check demo shell clean FORCE
+$(B)/debug-env.mk: $(B)/env.mk kernel/configs/debug.config scripts/debug-kernel.sh
+	@scripts/debug-kernel.sh "$(CACHE)" $(CURDIR)/kernel/configs/debug.config $@ >/dev/null
+
+.PHONY: all modules modules-debug selftests examples initramfs initramfs-debug \
+	check check-debug demo shell debug-kernel clean FORCE
 all: modules selftests examples
 
+# Our modules are built out of a copy of kernel/ per guest kernel: kbuild
+# writes its objects next to the sources, and two kernels cannot share them.
+define kmod_build
+	@mkdir -p $(B)/$(1)
+	@rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
+		--exclude '*.mod*' --exclude '.*.d' kernel/ $(B)/$(1)/kmod/
+	$(MAKE) -C $(2) M=$(B)/$(1)/kmod W=1 $(3) modules
+endef
+
 modules:
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/kernel W=1 modules
+	$(call kmod_build,stock,$(KDIR),)
+
+modules-debug: $(B)/debug-env.mk
+	$(call kmod_build,debug,$(DKDIR),)
+
+debug-kernel: $(B)/debug-env.mk
 
 # The shared uAPI headers are upstream 6.12's own, taken from the headers
 # package and stripped of kernel-only annotations like headers_install does.
@@ -47,23 +71,38 @@ selftests: $(UAPI_HDRS)
 examples: $(UAPI_HDRS)
 	$(MAKE) -C examples OUTPUT=$(B)/bin UAPI_INC=$(UAPI)
 
-$(B)/initramfs.cpio.gz: modules selftests examples scripts/mkinitramfs.sh scripts/guest/init scripts/guest/demo
-	scripts/mkinitramfs.sh $@ $(KMODDIR) $(CURDIR)/kernel $(B)/tests $(B)/bin
+GUEST_FILES := scripts/mkinitramfs.sh scripts/guest/init scripts/guest/demo
 
-initramfs: $(B)/initramfs.cpio.gz
+initramfs: modules selftests examples $(GUEST_FILES)
+	scripts/mkinitramfs.sh $(B)/stock/initramfs.cpio.gz $(KMODDIR) \
+		$(B)/stock/kmod $(B)/tests $(B)/bin
 
-check:
-	@B=$(B) KDIR=$(KDIR) KVER=$(KVER) KIMAGE=$(KIMAGE) CHECKPATCH=$(CHECKPATCH) \
-		MAKE="$(MAKE)" scripts/check.sh
+initramfs-debug: modules-debug selftests examples $(GUEST_FILES)
+	scripts/mkinitramfs.sh $(B)/debug/initramfs.cpio.gz $(DKMODDIR) \
+		$(B)/debug/kmod $(B)/tests $(B)/bin
+
+CHECK_ENV = B=$(B) KDIR=$(KDIR) KVER=$(KVER) KIMAGE=$(KIMAGE) \
+	DKDIR=$(DKDIR) DKREL=$(DKREL) DKIMAGE=$(DKIMAGE) \
+	DKBUILD_SECONDS=$(DKBUILD_SECONDS) CHECKPATCH=$(CHECKPATCH) MAKE="$(MAKE)"
+
+check: $(B)/debug-env.mk
+	@$(CHECK_ENV) scripts/check.sh stock debug
+
+check-debug: $(B)/debug-env.mk
+	@$(CHECK_ENV) scripts/check.sh debug
+
+IMAGE_stock = $(KIMAGE)
+IMAGE_debug = $(DKIMAGE)
+INITRD_stock = initramfs
+INITRD_debug = initramfs-debug
 
 demo: initramfs
-	scripts/run-guest.sh --mode demo --snoop $(SNOOP) --timeout 300 $(KIMAGE) $(B)/initramfs.cpio.gz
+	scripts/run-guest.sh --mode demo --snoop $(SNOOP) --timeout 300 \
+		--scratch $(B)/nvme.img $(KIMAGE) $(B)/stock/initramfs.cpio.gz
 
-shell: initramfs
-	scripts/run-guest.sh --mode shell --snoop $(SNOOP) $(KIMAGE) $(B)/initramfs.cpio.gz
+shell: $(INITRD_$(FLAVOUR))
+	scripts/run-guest.sh --mode shell --snoop $(SNOOP) --flavour $(FLAVOUR) \
+		--scratch $(B)/nvme.img $(IMAGE_$(FLAVOUR)) $(B)/$(FLAVOUR)/initramfs.cpio.gz
 
 clean:
 	rm -rf $(B)
-	find kernel \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
-		-o -name '.*.cmd' -o -name '*.symvers' -o -name 'modules.order' \
-		-o -name '.module-common.o' \) -delete

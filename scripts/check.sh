@@ -1,12 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make check`: static checks on the host, then every selftest in the QEMU
-# guest, once with snoop-control=on (the IOMMU enforces cache coherency) and
-# once with it off.  Ends with the line "N passed, N failed[, N skipped]"
-# and exits non-zero on any failure.
+# `make check`: static checks on the host, then every selftest (and, on
+# the debug kernel, every KUnit suite) in the QEMU guest, once with the
+# intel-iommu's snoop-control on (the IOMMU enforces cache coherency) and
+# once off, for each kernel flavour named on the command line:
+#   stock  Debian's 6.12 image, what users run
+#   debug  linux-source-6.12 with KASAN, lockdep, kmemleak, fault injection
+#          and KUnit (scripts/debug-kernel.sh), panic_on_warn=1
+# Ends with the line "N passed, N failed[, N skipped]" and exits non-zero
+# on any failure.
 #
-# Expects from the Makefile: B, KDIR, KVER, KIMAGE, CHECKPATCH, MAKE.
+# Usage: check.sh FLAVOUR...
+# Expects from the Makefile: B, KDIR, KVER, KIMAGE, DKDIR, DKREL, DKIMAGE,
+# DKBUILD_SECONDS, CHECKPATCH, MAKE.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,21 +29,31 @@ record() {	# record STATUS NAME [DETAIL-FILE]
 	fi
 }
 
-echo "# vfiodev check: guest kernel $KVER; $(qemu-system-x86_64 --version | head -n 1)"
+echo "# vfiodev check: stock kernel $KVER; debug kernel $DKREL" \
+	"(built in ${DKBUILD_SECONDS:-?} s, cached); $(qemu-system-x86_64 --version | head -n 1)"
 
 # --- host: kernel code ------------------------------------------------------
-$MAKE -s -C "$KDIR" M="$top/kernel" clean >/dev/null 2>&1
-if $MAKE -C "$KDIR" M="$top/kernel" W=1 C=2 modules > "$B/kbuild.log" 2>&1; then
-	if grep -E 'warning:|error:' "$B/kbuild.log" > "$B/kbuild.warn"; then
-		record FAIL "host: kernel modules build with W=1 and sparse without warnings" "$B/kbuild.warn"
+# Both kernels, W=1; sparse (C=2, every file) on the stock headers.
+lint_build() {	# lint_build NAME KDIR EXTRA...
+	local name=$1 kdir=$2 dir=$B/lint-$1
+	shift 2
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	rsync -a kernel/ "$dir/"
+	if $MAKE -C "$kdir" M="$dir" W=1 "$@" modules > "$B/kbuild-$name.log" 2>&1; then
+		if grep -E 'warning:|error:' "$B/kbuild-$name.log" > "$B/kbuild-$name.warn"; then
+			record FAIL "host: modules build for the $name kernel without warnings" "$B/kbuild-$name.warn"
+		else
+			record PASS "host: modules build for the $name kernel without warnings"
+		fi
 	else
-		record PASS "host: kernel modules build with W=1 and sparse without warnings"
+		record FAIL "host: modules build for the $name kernel" "$B/kbuild-$name.log"
 	fi
-else
-	record FAIL "host: kernel modules build" "$B/kbuild.log"
-fi
+}
+lint_build stock "$KDIR" C=2
+lint_build debug "$DKDIR"
 
-for f in $(find kernel -name '*.[ch]' ! -name '*.mod.c' | sort); do
+for f in $(git ls-files 'kernel/*.[ch]'); do
 	ignore=FILE_PATH_CHANGES
 	# compat.h exists to hold the version checks checkpatch warns about.
 	[ "$f" = kernel/compat.h ] && ignore=$ignore,LINUX_VERSION_CODE,CONSTANT_COMPARISON
@@ -48,22 +65,29 @@ for f in $(find kernel -name '*.[ch]' ! -name '*.mod.c' | sort); do
 done
 
 # --- guest ------------------------------------------------------------------
-if $MAKE initramfs > "$B/build.log" 2>&1; then
-	record PASS "host: selftests, examples and initramfs build"
+for flavour in "$@"; do
+	case $flavour in
+	stock) image=$KIMAGE target=initramfs timeout=300 ;;
+	debug) image=$DKIMAGE target=initramfs-debug timeout=1800 ;;
+	esac
+	if ! $MAKE "$target" > "$B/build-$flavour.log" 2>&1; then
+		record FAIL "host: $flavour initramfs (modules, selftests, examples)" "$B/build-$flavour.log"
+		continue
+	fi
+	record PASS "host: $flavour initramfs (modules, selftests, examples)"
 	for snoop in on off; do
-		log=$B/guest-snoop-$snoop.log
-		echo "# booting the guest, intel-iommu snoop-control=$snoop (console: $log)"
+		log=$B/guest-$flavour-snoop-$snoop.log
+		echo "# booting the $flavour guest, intel-iommu snoop-control=$snoop (console: $log)"
 		start=$(date +%s)
-		scripts/run-guest.sh --mode check --snoop "$snoop" --timeout 300 \
-			--log "$log" "$KIMAGE" "$B/initramfs.cpio.gz" > /dev/null 2>&1
-		echo "# guest ran $(( $(date +%s) - start )) s"
-		scripts/verdict.py "snoop-$snoop" "$log" "$B/tests/list" | tee -a "$results.raw"
+		scripts/run-guest.sh --mode check --flavour "$flavour" --snoop "$snoop" \
+			--timeout "$timeout" --scratch "$B/nvme.img" --log "$log" \
+			"$image" "$B/$flavour/initramfs.cpio.gz" > /dev/null 2>&1
+		echo "# the guest ran $(( $(date +%s) - start )) s"
+		scripts/verdict.py "$flavour-snoop-$snoop" "$log" "$B/tests/list" > "$B/verdict.out"
+		cat "$B/verdict.out"
+		grep -E '^(PASS|FAIL|SKIP) ' "$B/verdict.out" >> "$results"
 	done
-	grep -E '^(PASS|FAIL|SKIP) ' "$results.raw" >> "$results"
-	rm -f "$results.raw"
-else
-	record FAIL "host: selftests, examples and initramfs build" "$B/build.log"
-fi
+done
 
 pass=$(grep -c '^PASS ' "$results")
 fail=$(grep -c '^FAIL ' "$results")

@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build the guest initramfs: busybox, the guest scripts, our modules,
-# upstream's VFIO modules from the unpacked Debian image (decompressed, so
-# that loading them logs no "Invalid ELF header" line), the test programs
-# and the example programs.
+# Build the guest initramfs: busybox, the guest scripts, our modules (KUnit
+# suites, *_kunit.ko, apart), upstream's VFIO modules from the guest kernel's
+# module tree (decompressed, so that loading them logs no "Invalid ELF
+# header" line) with their load order, the test programs and the examples.
 #
 # Usage: mkinitramfs.sh OUT KMODDIR OURMODS TESTDIR BINDIR
 #   OUT      the .cpio.gz to write
@@ -19,7 +19,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/modules/vfiodev,lib/modules/upstream,tests}
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests}
+mkdir -p "$root"/lib/modules/{vfiodev,upstream,kunit}
 
 cp /bin/busybox "$root/bin/busybox"
 for applet in $("$root/bin/busybox" --list); do
@@ -29,11 +30,23 @@ done
 
 install -m 0755 "$here/guest/init" "$root/init"
 install -m 0755 "$here/guest/demo" "$root/demo"
-cp "$ourmods"/*.ko "$root/lib/modules/vfiodev/"
+for ko in $(find "$ourmods" -name '*.ko'); do
+	case $ko in
+	*_kunit.ko) cp "$ko" "$root/lib/modules/kunit/" ;;
+	*) cp "$ko" "$root/lib/modules/vfiodev/" ;;
+	esac
+done
 
-for m in virt/lib/irqbypass drivers/vfio/vfio drivers/vfio/vfio_iommu_type1 \
-	 drivers/vfio/pci/vfio-pci-core drivers/vfio/pci/vfio-pci; do
-	xz -dc "$kmoddir/kernel/$m.ko.xz" > "$root/lib/modules/upstream/${m##*/}.ko"
+# Upstream's stack in load order; iommufd exists only in the debug kernel.
+: > "$root/lib/modules/upstream/order"
+for m in irqbypass iommufd vfio vfio_iommu_type1 vfio-pci-core vfio-pci; do
+	f=$(find "$kmoddir/kernel" -name "$m.ko" -o -name "$m.ko.xz" | head -n 1)
+	[ -n "$f" ] || continue
+	case $f in
+	*.xz) xz -dc "$f" > "$root/lib/modules/upstream/$m.ko" ;;
+	*) cp "$f" "$root/lib/modules/upstream/$m.ko" ;;
+	esac
+	echo "$m" >> "$root/lib/modules/upstream/order"
 done
 
 cp "$testdir"/list "$root/tests/"

@@ -13,9 +13,11 @@
 #   --timeout SECONDS         kill a guest that runs longer (default 900;
 #                             none in shell mode)
 #   --scratch FILE            nvme backing file (created, 16 MiB)
+#   --flavour stock|debug     which kernel this is (default stock): the debug
+#                             kernel panics on the first WARN (panic_on_warn)
 set -euo pipefail
 
-mode=shell snoop=on log= timeout=900 scratch=
+mode=shell snoop=on log= timeout=900 scratch= flavour=stock
 while [ $# -gt 2 ]; do
 	case $1 in
 	--mode) mode=$2; shift 2 ;;
@@ -23,11 +25,19 @@ while [ $# -gt 2 ]; do
 	--log) log=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--scratch) scratch=$2; shift 2 ;;
+	--flavour) flavour=$2; shift 2 ;;
 	*) echo "run-guest: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 kernel=$1 initrd=$2
 case $snoop in on|off) ;; *) echo "run-guest: --snoop on|off" >&2; exit 2 ;; esac
+cmdline="console=ttyS0 intel_iommu=on iommu=nopt quiet panic=-1"
+case $flavour in
+stock) ;;
+debug) cmdline="$cmdline panic_on_warn=1" ;;
+*) echo "run-guest: --flavour stock|debug" >&2; exit 2 ;;
+esac
+cmdline="$cmdline vfiodev_mode=$mode vfiodev_label=$flavour-snoop-$snoop"
 
 if [ -z "$scratch" ]; then
 	scratch=$(mktemp)
@@ -44,7 +54,7 @@ args=(
 	-device nvme,serial=vfiodev0,drive=nvm
 	-netdev user,id=net0,restrict=on -device e1000e,netdev=net0
 	-kernel "$kernel" -initrd "$initrd"
-	-append "console=ttyS0 intel_iommu=on iommu=nopt quiet panic=-1 vfiodev_mode=$mode vfiodev_label=snoop-$snoop"
+	-append "$cmdline"
 )
 
 if [ "$mode" = shell ]; then

@@ -6,14 +6,16 @@ Usage: verdict.py LABEL LOG EXPECTED_TESTS_FILE
 
 Prints one line per result, "PASS|FAIL|SKIP <label>: <name>", with the
 reason under each failure.  Results:
-  - every kselftest TAP result line ("ok N name", "not ok N name",
-    "ok N name # SKIP ...") of every test program;
-  - a failure for a program that never ended, that exited non-zero without
-    a failing result, or that printed no TAP plan;
-  - "guest finished": the guest reached its last marker (no hang, no panic);
+  - every kselftest TAP result ("ok N name", "not ok N name", "# SKIP") of
+    every test program, and a failure for a program that never ended, that
+    exited non-zero without a failing result, or that printed no TAP plan;
+  - every KUnit case of every vfiodev suite, and a failure for a KUnit
+    module that did not load or a suite without results;
+  - "kmemleak": no leaked object allocated by our modules (debug kernel);
+  - "guest finished": the guest reached its last marker (no hang, panic);
   - "kernel log clean": no oops, WARNING, BUG, KASAN, lockdep, UBSAN,
-    kmemleak, hung-task or stall report anywhere in the console or the
-    kernel log dump.
+    hung-task, stall or other stack dump in the console or kernel log.  A
+    splat raised before our modules were first loaded is reported as such.
 """
 import re
 import sys
@@ -24,15 +26,23 @@ SPLATS = [
     r"possible circular locking dependency", r"possible recursive locking",
     r"inconsistent lock state", r"suspicious RCU usage",
     r"INFO: task .* blocked for more than", r"rcu_.*detected stall",
-    r"unreferenced object 0x", r"\bCall Trace:",
-    r"refcount_t: ", r"list_(add|del) corruption",
+    r"\bCall Trace:", r"refcount_t: ", r"list_(add|del) corruption",
 ]
 SPLAT_RE = re.compile("|".join(SPLATS))
 # A test that makes the kernel print a stack on purpose announces it first
-# in the kernel log (see kmsg_expect_dup() in the selftests); only the
-# sysfs duplicate-name dump it names is then let through, once.
+# in the kernel log (kmsg_expect_dup() in the selftests); only the sysfs
+# duplicate-name dump it names is then let through, once.
 EXPECT_RE = re.compile(r"vfiodev-selftest: expect sysfs duplicate '([^']+)'")
 DUP_RE = re.compile(r"sysfs: cannot create duplicate filename '([^']+)'")
+# Inside a fault-injection sweep (the selftest frames it in the kernel
+# log), the allocator's own report of an injected failure and its stack
+# dump are expected; every other report still counts.
+INJECT_RE = re.compile(r"vfiodev-selftest: fault injection (on|off)")
+ALLOC_FAIL_RE = re.compile(r"page allocation failure:|vmalloc error: ")
+TAP_RE = re.compile(r"^(not )?ok (\d+) (.*?)(?: # (SKIP|XFAIL|TODO)\b(.*))?$")
+KUNIT_CASE_RE = re.compile(r"^    (not )?ok \d+ (\S+)(?: # (SKIP)\b(.*))?")
+OUR_MODULES_RE = re.compile(r"\[(vfiodev\w*)\]")
+FIRST_LOAD = "vfiodev: loading out-of-tree module"
 
 
 def scan(lines):
@@ -40,10 +50,21 @@ def scan(lines):
     splats = []
     expected = {}
     excused = 0         # lines left in an excused dump_stack
+    ours_loaded = False
+    injecting = False
     for line in lines:
+        if FIRST_LOAD in line or "VFIODEV-GUEST" in line:
+            ours_loaded = True
         m = EXPECT_RE.search(line)
         if m:
             expected[m.group(1)] = expected.get(m.group(1), 0) + 1
+            continue
+        m = INJECT_RE.search(line)
+        if m:
+            injecting = m.group(1) == "on"
+            continue
+        if injecting and ALLOC_FAIL_RE.search(line):
+            excused = 8
             continue
         m = DUP_RE.search(line)
         if m and expected.get(m.group(1), 0) > 0:
@@ -55,9 +76,23 @@ def scan(lines):
             continue
         excused = max(0, excused - 1)
         if SPLAT_RE.search(line):
-            splats.append(line)
+            where = "" if ours_loaded else " (during boot, before our modules)"
+            splats.append(line + where)
     return splats
-TAP_RE = re.compile(r"^(not )?ok (\d+) (.*?)(?: # (SKIP|XFAIL|TODO)\b(.*))?$")
+
+
+def kmemleak_ours(lines):
+    """The kmemleak reports whose backtrace goes through our modules."""
+    blocks, cur = [], []
+    for line in lines:
+        if "unreferenced object" in line and cur:
+            blocks.append(cur)
+            cur = []
+        cur.append(line)
+    if cur:
+        blocks.append(cur)
+    ours = [b for b in blocks if any(OUR_MODULES_RE.search(x) for x in b)]
+    return ours, len([b for b in blocks if "unreferenced object" in b[0]])
 
 
 def main():
@@ -72,35 +107,74 @@ def main():
     def add(status, name, reason=""):
         results.append((status, f"{label}: {name}", reason))
 
-    cur = None          # program being run
+    section = "console"
+    views = {"console": [], "dmesg": [], "kmemleak": None}
+    cur = None          # test program being run
     diag = []           # harness diagnostics of the test running now
     seen_plan = False
     failed_in_cur = 0
     ended = set()
+    suite = None
+    suite_cases = 0
     done = False
     guest_facts = ""
-    in_dmesg = False
-    console, dmesg = [], []
 
     for line in lines:
-        (dmesg if in_dmesg else console).append(line)
+        if line == "VFIODEV-DMESG-BEGIN":
+            section = "dmesg"
+            continue
+        if line == "VFIODEV-KMEMLEAK-BEGIN":
+            section = "kmemleak"
+            views["kmemleak"] = []
+            continue
+        if line in ("VFIODEV-DMESG-END", "VFIODEV-KMEMLEAK-END"):
+            section = "console"
+            continue
+        if section != "console":
+            views[section].append(line)
+            continue
+        views["console"].append(line)
+
         if line.startswith("VFIODEV-GUEST "):
             guest_facts = line[len("VFIODEV-GUEST "):]
             continue
         if line.startswith("VFIODEV-FATAL"):
             add("FAIL", "guest set-up", line)
             continue
-        if line == "VFIODEV-DMESG-BEGIN":
-            in_dmesg = True
-            continue
-        if line == "VFIODEV-DMESG-END":
-            in_dmesg = False
-            continue
         if line == "VFIODEV-DONE":
             done = True
             continue
-        if in_dmesg:
+        m = re.match(r"^VFIODEV-KUNIT-MODULE (\S+) rc=(\d+)$", line)
+        if m:
+            if m.group(2) != "0":
+                add("FAIL", f"kunit: {m.group(1)}", f"insmod failed: rc={m.group(2)}")
             continue
+        m = re.match(r"^VFIODEV-KUNIT-BEGIN (\S+)$", line)
+        if m:
+            suite, suite_cases, diag = m.group(1), 0, []
+            continue
+        m = re.match(r"^VFIODEV-KUNIT-END (\S+)$", line)
+        if m:
+            if suite_cases == 0:
+                add("FAIL", f"kunit: {suite}", "the suite reported no case")
+            suite = None
+            continue
+        if suite:
+            m = KUNIT_CASE_RE.match(line)
+            if m:
+                suite_cases += 1
+                name = f"kunit: {suite}.{m.group(2)}"
+                if m.group(1):
+                    add("FAIL", name, "\n".join(diag[-10:]))
+                elif m.group(3):
+                    add("SKIP", name, (m.group(4) or "").strip())
+                else:
+                    add("PASS", name)
+                diag = []
+            elif line.strip().startswith("#"):
+                diag.append(line.strip())
+            continue
+
         m = re.match(r"^VFIODEV-BEGIN (\S+)$", line)
         if m:
             cur, seen_plan, failed_in_cur = m.group(1), False, 0
@@ -110,9 +184,9 @@ def main():
             rc = int(m.group(2))
             ended.add(cur)
             if not seen_plan:
-                add("FAIL", f"{cur}", f"printed no TAP plan (rc={rc})")
+                add("FAIL", cur, f"printed no TAP plan (rc={rc})")
             elif rc != 0 and failed_in_cur == 0:
-                add("FAIL", f"{cur}", f"exited with {rc} without a failing test")
+                add("FAIL", cur, f"exited with {rc} without a failing test")
             cur = None
             continue
         if cur is None:
@@ -140,9 +214,19 @@ def main():
     for t in expected:
         if t not in ended:
             add("FAIL", t, "never finished (guest hung, crashed or timed out)")
+    if views["kmemleak"] is not None:
+        ours, total = kmemleak_ours(views["kmemleak"])
+        if ours:
+            add("FAIL", "kmemleak: no leak from our modules",
+                "\n".join(line for b in ours[:3] for line in b[:16]))
+        else:
+            add("PASS", "kmemleak: no leak from our modules")
+        if total:
+            print(f"# {label}: kmemleak lists {total} object(s), none from our modules"
+                  if not ours else f"# {label}: kmemleak lists {total} object(s)")
     add("PASS" if done else "FAIL", "guest finished",
         "" if done else "no VFIODEV-DONE marker: hang, panic or timeout")
-    splats = scan(console) + scan(dmesg)
+    splats = scan(views["console"]) + scan(views["dmesg"])
     if splats:
         add("FAIL", "kernel log clean", "\n".join(splats[:20]))
     else:

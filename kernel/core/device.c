@@ -21,6 +21,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <kunit/visibility.h>
 #include <linux/idr.h>
 #include <linux/kdev_t.h>
 #include <linux/mm.h>
@@ -133,12 +134,14 @@ bool vfiodev_device_try_get_registration(struct vfiodev_device *vdev)
 {
 	return refcount_inc_not_zero(&vdev->refcount);
 }
+EXPORT_SYMBOL_IF_KUNIT(vfiodev_device_try_get_registration);
 
 void vfiodev_device_put_registration(struct vfiodev_device *vdev)
 {
 	if (refcount_dec_and_test(&vdev->refcount))
 		complete(&vdev->comp);
 }
+EXPORT_SYMBOL_IF_KUNIT(vfiodev_device_put_registration);
 
 /**
  * vfiodev_register_device - make a device available to user space

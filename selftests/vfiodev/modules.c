@@ -85,8 +85,7 @@ TEST(refused_beside_upstream)
 	EXPECT_EQ(0, access("/dev/vfio/vfio", F_OK));
 	EXPECT_EQ(0, pci_release(bdf));
 
-	EXPECT_EQ(0, modules_unload(upstream_modules,
-				    ARRAY_LEN(upstream_modules)));
+	EXPECT_EQ(0, upstream_modules_unload());
 	EXPECT_EQ(0, vfiodev_modules_load());
 }
 
@@ -111,8 +110,7 @@ TEST(upstream_after_ours)
 	EXPECT_EQ(-EEXIST, upstream_modules_load());
 	EXPECT_FALSE(module_loaded("vfio"));
 	EXPECT_FALSE(module_loaded("vfio_pci"));
-	EXPECT_EQ(0, modules_unload(upstream_modules,
-				    ARRAY_LEN(upstream_modules)));
+	EXPECT_EQ(0, upstream_modules_unload());
 
 	/* Ours is untouched: same driver, same answers, same node. */
 	EXPECT_EQ(-1, ioctl(fd, VFIO_DEVICE_GET_INFO, &info));

@@ -313,14 +313,6 @@ static const char * const vfiodev_modules[] = {
 	"vfiodev", "vfiodev_pci_core", "vfiodev_pci",
 };
 
-/* Upstream's VFIO stack, in load order (the .ko files use '-' in names). */
-static const char * const upstream_files[] = {
-	"irqbypass", "vfio", "vfio_iommu_type1", "vfio-pci-core", "vfio-pci",
-};
-static const char * const upstream_modules[] = {
-	"irqbypass", "vfio", "vfio_iommu_type1", "vfio_pci_core", "vfio_pci",
-};
-
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static inline int vfiodev_modules_load(void)
@@ -352,15 +344,70 @@ static inline int modules_unload(const char * const *names, unsigned int n)
 	return 0;
 }
 
+/*
+ * Upstream's VFIO stack as the guest kernel has it, in load order: the
+ * initramfs lists the file names in <upstream dir>/order.  Module names
+ * are the file names with '-' as '_'.  Returns how many, or -errno.
+ */
+#define UPSTREAM_MAX	8
+static inline int upstream_list(char names[UPSTREAM_MAX][64])
+{
+	char path[PATH_MAX], line[64];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/order", upstream_moddir());
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (n < UPSTREAM_MAX && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0])
+			strcpy(names[n++], line);
+	}
+	fclose(f);
+	return n;
+}
+
+static inline void module_name_of(const char *file, char *name)
+{
+	for (; *file; file++, name++)
+		*name = *file == '-' ? '_' : *file;
+	*name = '\0';
+}
+
 static inline int upstream_modules_load(void)
 {
-	unsigned int i;
-	int ret;
+	char files[UPSTREAM_MAX][64], name[64];
+	int i, n, ret;
 
-	for (i = 0; i < ARRAY_LEN(upstream_files); i++) {
-		if (module_loaded(upstream_modules[i]))
+	n = upstream_list(files);
+	if (n <= 0)
+		return n ? n : -ENOENT;
+	for (i = 0; i < n; i++) {
+		module_name_of(files[i], name);
+		if (module_loaded(name))
 			continue;
-		ret = module_load(upstream_moddir(), upstream_files[i]);
+		ret = module_load(upstream_moddir(), files[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static inline int upstream_modules_unload(void)
+{
+	char files[UPSTREAM_MAX][64], name[64];
+	int n, ret;
+
+	n = upstream_list(files);
+	if (n < 0)
+		return n;
+	while (n--) {
+		module_name_of(files[n], name);
+		if (!module_loaded(name))
+			continue;
+		ret = module_unload(name);
 		if (ret)
 			return ret;
 	}
@@ -414,12 +461,8 @@ static inline int kmsg_wait(int fd, const char *s1, const char *s2,
 	}
 }
 
-/*
- * Tells the run's verdict (scripts/verdict.py) that the kernel is about to
- * dump a stack for a duplicate sysfs name @path, on purpose: the one dump
- * that follows for that name is not counted as a kernel splat.
- */
-static inline int kmsg_expect_dup(const char *path)
+/* Writes @msg to the kernel log at level 4, which a "quiet" console shows. */
+static inline int kmsg_note(const char *msg)
 {
 	char rec[PATH_MAX + 64];
 	int fd, ret = 0;
@@ -427,13 +470,24 @@ static inline int kmsg_expect_dup(const char *path)
 	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	/* Level 4, so that a "quiet" console shows it as well. */
-	snprintf(rec, sizeof(rec),
-		 "<4>vfiodev-selftest: expect sysfs duplicate '%s'\n", path);
+	snprintf(rec, sizeof(rec), "<4>vfiodev-selftest: %s\n", msg);
 	if (write(fd, rec, strlen(rec)) < 0)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/*
+ * Tells the run's verdict (scripts/verdict.py) that the kernel is about to
+ * dump a stack for a duplicate sysfs name @path, on purpose: the one dump
+ * that follows for that name is not counted as a kernel splat.
+ */
+static inline int kmsg_expect_dup(const char *path)
+{
+	char msg[PATH_MAX + 32];
+
+	snprintf(msg, sizeof(msg), "expect sysfs duplicate '%s'", path);
+	return kmsg_note(msg);
 }
 
 static inline void msleep(unsigned int ms)

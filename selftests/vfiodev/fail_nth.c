@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fault-injection sweeps over what vfiodev does so far: loading the core
+ * module, binding a device (probe and registration), opening the device
+ * node, and unbinding.  See fail_nth.h for how a sweep works.
+ */
+#include <sys/ioctl.h>
+
+#include <linux/vfio.h>
+
+#include "fail_nth.h"
+#include "kselftest_harness.h"
+
+FIXTURE(sweep) {
+	int nth;
+	char bdf[BDF_LEN];
+};
+
+FIXTURE_SETUP(sweep)
+{
+	char bdfs[2][BDF_LEN];
+	int ret;
+
+	self->nth = -1;
+	ret = fail_nth_configure();
+	if (ret == -ENOENT)
+		SKIP(return, "no fault injection in this kernel");
+	ASSERT_EQ(0, ret);
+	self->nth = fail_nth_open();
+	ASSERT_LE(0, self->nth);
+	/* The allocator reports injected failures; the verdict expects them. */
+	ASSERT_EQ(0, kmsg_note("fault injection on"));
+	ASSERT_LE(1, pci_find(EDU_VENDOR, EDU_DEVICE, 0, bdfs, 2));
+	strcpy(self->bdf, bdfs[0]);
+	ASSERT_EQ(0, vfiodev_modules_load());
+	ASSERT_EQ(0, pci_release(self->bdf));
+}
+
+FIXTURE_TEARDOWN(sweep)
+{
+	if (self->nth < 0)
+		return;
+	close(self->nth);
+	kmsg_note("fault injection off");
+	pci_release(self->bdf);
+	vfiodev_modules_load();
+}
+
+/* Clean errnos an allocation failure may surface as. */
+static bool clean_errno(int err)
+{
+	return err == ENOMEM || err == ENOSPC || err == EFAULT ||
+	       err == ENODEV || err == EINTR || err == EAGAIN;
+}
+
+/*
+ * The same, for a write to drivers_probe: the driver core turns any failure
+ * to attach a driver into EINVAL.
+ */
+static bool clean_probe_errno(int err)
+{
+	return clean_errno(err) || err == EINVAL;
+}
+
+TEST_F_TIMEOUT(sweep, module_load, 600)
+{
+	char path[PATH_MAX];
+	int fd, n, ret, hit;
+
+	ASSERT_EQ(0, modules_unload(vfiodev_modules,
+				    ARRAY_LEN(vfiodev_modules)));
+	snprintf(path, sizeof(path), "%s/vfiodev.ko", vfiodev_moddir());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+
+	for (n = 1; n < FAIL_NTH_MAX; n++) {
+		ASSERT_EQ(0, fail_nth_arm(self->nth, n));
+		ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+		hit = fail_nth_disarm(self->nth);
+		ASSERT_LE(0, hit);
+		if (!hit)
+			break;
+		if (!ret) {
+			/* The fault fell somewhere that can tolerate it. */
+			ASSERT_EQ(0, module_unload("vfiodev"));
+			continue;
+		}
+		EXPECT_TRUE(clean_errno(-ret)) TH_LOG("nth %d: errno %d", n, -ret);
+		EXPECT_FALSE(module_loaded("vfiodev")) TH_LOG("nth %d", n);
+		EXPECT_EQ(-1, access("/sys/class/vfio-dev", F_OK));
+	}
+	ASSERT_GT(FAIL_NTH_MAX, n);
+	EXPECT_EQ(0, ret);
+	EXPECT_TRUE(module_loaded("vfiodev"));
+	TH_LOG("swept %d injection points", n - 1);
+	close(fd);
+	EXPECT_EQ(0, vfiodev_modules_load());
+}
+
+/*
+ * Opens the cdev of @bdf through the major:minor sysfs gives: devtmpfs
+ * ignores its own allocation failures, so an injected fault can leave a
+ * registered device without its /dev node (udev would make it), and the
+ * question here is whether our registration is complete.
+ */
+static int open_by_devt(const char *bdf)
+{
+	char path[64];
+	dev_t devt;
+	int fd, ret;
+
+	ret = vfio_dev_devt(bdf, &devt);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/tmp/vfiodev-%u", minor(devt));
+	unlink(path);
+	if (mknod(path, S_IFCHR | 0600, devt))
+		return -errno;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ret = fd < 0 ? -errno : fd;
+	unlink(path);
+	return ret;
+}
+
+/* Probe: the device ends up either fully ours, cdev included, or unbound. */
+TEST_F_TIMEOUT(sweep, bind, 600)
+{
+	char drv[64], name[64];
+	int n, ret, hit, fd;
+
+	ASSERT_EQ(0, pci_set_override(self->bdf, VFIODEV_DRIVER));
+	for (n = 1; n < FAIL_NTH_MAX; n++) {
+		ASSERT_EQ(0, fail_nth_arm(self->nth, n));
+		ret = sysfs_write(PCI_SYSFS "/drivers_probe", self->bdf);
+		hit = fail_nth_disarm(self->nth);
+		ASSERT_LE(0, hit);
+		ASSERT_EQ(0, pci_driver_of(self->bdf, drv, sizeof(drv)));
+		if (drv[0]) {
+			EXPECT_STREQ(VFIODEV_DRIVER, drv);
+			ASSERT_EQ(0, vfio_dev_name(self->bdf, name, sizeof(name)))
+				TH_LOG("nth %d: bound without a node", n);
+			fd = open_by_devt(self->bdf);
+			EXPECT_LE(0, fd) TH_LOG("nth %d", n);
+			if (fd >= 0)
+				close(fd);
+		} else {
+			EXPECT_NE(0, vfio_dev_name(self->bdf, name, sizeof(name)))
+				TH_LOG("nth %d: a node without a driver", n);
+		}
+		if (!hit)
+			break;
+		if (ret)
+			EXPECT_TRUE(clean_probe_errno(-ret))
+				TH_LOG("nth %d: %d", n, -ret);
+		ASSERT_EQ(0, pci_unbind(self->bdf));
+	}
+	ASSERT_GT(FAIL_NTH_MAX, n);
+	EXPECT_STREQ(VFIODEV_DRIVER, drv);
+	TH_LOG("swept %d injection points", n - 1);
+}
+
+TEST_F_TIMEOUT(sweep, open, 300)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	char name[64], node[PATH_MAX];
+	int n, fd, hit;
+
+	ASSERT_EQ(0, pci_bind(self->bdf, VFIODEV_DRIVER));
+	ASSERT_EQ(0, vfio_dev_name(self->bdf, name, sizeof(name)));
+	snprintf(node, sizeof(node), "/dev/vfio/devices/%s", name);
+
+	for (n = 1; n < FAIL_NTH_MAX; n++) {
+		ASSERT_EQ(0, fail_nth_arm(self->nth, n));
+		fd = open(node, O_RDWR | O_CLOEXEC);
+		hit = fail_nth_disarm(self->nth);
+		ASSERT_LE(0, hit);
+		if (fd >= 0) {
+			EXPECT_EQ(-1, ioctl(fd, VFIO_DEVICE_GET_INFO, &info));
+			EXPECT_EQ(EINVAL, errno);
+			close(fd);
+		} else {
+			EXPECT_TRUE(clean_errno(errno)) TH_LOG("nth %d: %d", n, errno);
+		}
+		if (!hit)
+			break;
+	}
+	ASSERT_GT(FAIL_NTH_MAX, n);
+	EXPECT_LE(0, fd);
+	TH_LOG("swept %d injection points", n - 1);
+	/* A failed open that kept a registration would hang this unbind. */
+	EXPECT_EQ(0, pci_unbind(self->bdf));
+}
+
+/* Unbinding cannot fail: whatever fails inside, the device is let go. */
+TEST_F_TIMEOUT(sweep, unbind, 600)
+{
+	char drv[64], name[64];
+	int n, hit;
+
+	for (n = 1; n < FAIL_NTH_MAX; n++) {
+		ASSERT_EQ(0, pci_bind(self->bdf, VFIODEV_DRIVER));
+		ASSERT_EQ(0, fail_nth_arm(self->nth, n));
+		pci_unbind(self->bdf);
+		hit = fail_nth_disarm(self->nth);
+		ASSERT_LE(0, hit);
+		ASSERT_EQ(0, pci_driver_of(self->bdf, drv, sizeof(drv)));
+		if (drv[0]) {
+			/* The unbind write itself failed before reaching us. */
+			ASSERT_EQ(0, pci_unbind(self->bdf));
+		}
+		EXPECT_NE(0, vfio_dev_name(self->bdf, name, sizeof(name)))
+			TH_LOG("nth %d: node left behind", n);
+		if (!hit)
+			break;
+	}
+	ASSERT_GT(FAIL_NTH_MAX, n);
+	TH_LOG("swept %d injection points", n - 1);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Fault-injection sweeps: run an operation with the Nth fault-injectable
+ * call of this task failing (failslab and fail_page_alloc, driven through
+ * /proc/self/task/<tid>/fail-nth), for N = 1, 2, ... until the operation
+ * goes through without hitting the armed fault.
+ *
+ * Each test checks, after every failed attempt, that the operation failed
+ * cleanly (a plain errno, nothing half done) and that the state is the same
+ * as before; leaks are caught by the kmemleak scan at the end of the run and
+ * splats by the run's log verdict.
+ *
+ * Needs a kernel with CONFIG_FAULT_INJECTION_DEBUG_FS, FAILSLAB and
+ * FAIL_PAGE_ALLOC (the debug kernel): elsewhere the tests SKIP.
+ */
+#ifndef VFIODEV_FAIL_NTH_H
+#define VFIODEV_FAIL_NTH_H
+
+#include "vfiodev_utils.h"
+
+/* An upper bound for a sweep; more steps mean the sweep is broken. */
+#define FAIL_NTH_MAX	4000
+
+static inline int debugfs_write(const char *file, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/%s", file);
+	return sysfs_write(path, val);
+}
+
+/*
+ * Make every allocation a candidate (sleeping ones included) and keep the
+ * injected failures quiet: a verbose injection dumps a stack each time.
+ */
+static inline int fail_nth_configure(void)
+{
+	static const char * const knobs[][2] = {
+		{ "failslab/ignore-gfp-wait", "N" },
+		{ "failslab/verbose", "0" },
+		{ "fail_page_alloc/ignore-gfp-wait", "N" },
+		{ "fail_page_alloc/ignore-gfp-highmem", "N" },
+		{ "fail_page_alloc/min-order", "0" },
+		{ "fail_page_alloc/verbose", "0" },
+	};
+	unsigned int i;
+	int ret;
+
+	if (access("/sys/kernel/debug/failslab", F_OK))
+		return -ENOENT;
+	for (i = 0; i < ARRAY_LEN(knobs); i++) {
+		ret = debugfs_write(knobs[i][0], knobs[i][1]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static inline int fail_nth_open(void)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
+		 (long)syscall(SYS_gettid));
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Arms the @nth next fault-injectable call of this task to fail. */
+static inline int fail_nth_arm(int fd, unsigned int nth)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", nth);
+
+	return pwrite(fd, buf, len, 0) == len ? 0 : -errno;
+}
+
+/*
+ * Disarms; returns 1 if the armed fault was injected, 0 if the operation
+ * got through without reaching it, -errno on error.  The file reads "0"
+ * once the fault has fired, the calls still to go otherwise.
+ */
+static inline int fail_nth_disarm(int fd)
+{
+	char buf[16] = "";
+	ssize_t n;
+
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (pwrite(fd, "0", 1, 0) != 1)
+		return -errno;
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	return atoi(buf) == 0;
+}
+
+#endif /* VFIODEV_FAIL_NTH_H */
