@@ -45,8 +45,13 @@ if [ -z "$scratch" ]; then
 fi
 truncate -s 16M "$scratch"
 
+# thread=single: with multi-threaded TCG, QEMU 7.2 sometimes lets a vCPU run
+# a stale translation of kernel text that the other vCPU just re-patched
+# (text_poke_bp), and the guest oopses on a leftover int3 during boot (seen
+# here: "Oops: int3" in sched_clock_cpu from cpu_latency_qos_init).  One TCG
+# thread still runs two vCPUs, interleaved, so SMP paths stay exercised.
 args=(
-	-M q35,kernel-irqchip=split -accel tcg -cpu max -smp 2 -m 2G
+	-M q35,kernel-irqchip=split -accel tcg,thread=single -cpu max -smp 2 -m 2G
 	-nodefaults -no-reboot -display none
 	-device "intel-iommu,intremap=on,snoop-control=$snoop"
 	-device edu -device edu
