@@ -37,7 +37,7 @@ $(B)/debug-env.mk: $(B)/env.mk kernel/configs/debug.config scripts/debug-kernel.
 	@scripts/debug-kernel.sh "$(CACHE)" $(CURDIR)/kernel/configs/debug.config $@ >/dev/null
 
 .PHONY: all modules modules-debug selftests examples initramfs initramfs-debug \
-	check check-debug demo shell debug-kernel clean FORCE
+	check check-debug demo shell reference uapi-check debug-kernel clean FORCE
 all: modules selftests examples
 
 # Our modules are built out of a copy of kernel/ per guest kernel: kbuild
@@ -46,7 +46,7 @@ define kmod_build
 	@mkdir -p $(B)/$(1)
 	@rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 		--exclude '*.mod*' --exclude '.*.d' kernel/ $(B)/$(1)/kmod/
-	$(MAKE) -C $(2) M=$(B)/$(1)/kmod W=1 $(3) modules
+	$(MAKE) -C $(2) M=$(B)/$(1)/kmod W=1 VFIODEV_UAPI=$(CURDIR)/uapi $(3) modules
 endef
 
 modules:
@@ -65,8 +65,12 @@ $(UAPI)/linux/%.h: $(KCOMMON)/include/uapi/linux/%.h
 	@mkdir -p $(@D)
 	sed -E 's/[[:space:]]__user\b//g' $< > $@
 
+uapi-check: $(UAPI_HDRS)
+	$(CC) -fsyntax-only -Wall -Werror -I$(UAPI) -Iuapi uapi/abi_check.c
+
 selftests: $(UAPI_HDRS)
-	$(MAKE) -C selftests/vfiodev OUTPUT=$(B)/tests UAPI_INC=$(UAPI) KSFT_INC=$(KSFT_INC)
+	$(MAKE) -C selftests/vfiodev OUTPUT=$(B)/tests UAPI_INC=$(UAPI) \
+		VFIODEV_UAPI=$(CURDIR)/uapi KSFT_INC=$(KSFT_INC)
 
 examples: $(UAPI_HDRS)
 	$(MAKE) -C examples OUTPUT=$(B)/bin UAPI_INC=$(UAPI)
@@ -103,6 +107,15 @@ demo: initramfs
 shell: $(INITRD_$(FLAVOUR))
 	scripts/run-guest.sh --mode shell --snoop $(SNOOP) --flavour $(FLAVOUR) \
 		--scratch $(B)/nvme.img $(IMAGE_$(FLAVOUR)) $(B)/$(FLAVOUR)/initramfs.cpio.gz
+
+# The suites against the guest kernel's own vfio/iommufd modules: what
+# upstream answers.  Not part of check: it is a reference, not a verdict.
+reference: $(INITRD_$(FLAVOUR))
+	scripts/run-guest.sh --mode check --snoop $(SNOOP) --flavour $(FLAVOUR) \
+		--stack upstream --log $(B)/guest-$(FLAVOUR)-snoop-$(SNOOP)-upstream.log \
+		--scratch $(B)/nvme.img $(IMAGE_$(FLAVOUR)) $(B)/$(FLAVOUR)/initramfs.cpio.gz
+	scripts/verdict.py $(FLAVOUR)-snoop-$(SNOOP)-upstream \
+		$(B)/guest-$(FLAVOUR)-snoop-$(SNOOP)-upstream.log /dev/null || true
 
 clean:
 	rm -rf $(B)

@@ -40,7 +40,7 @@ lint_build() {	# lint_build NAME KDIR EXTRA...
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	rsync -a kernel/ "$dir/"
-	if $MAKE -C "$kdir" M="$dir" W=1 "$@" modules > "$B/kbuild-$name.log" 2>&1; then
+	if $MAKE -C "$kdir" M="$dir" W=1 VFIODEV_UAPI="$PWD/uapi" "$@" modules > "$B/kbuild-$name.log" 2>&1; then
 		if grep -E 'warning:|error:' "$B/kbuild-$name.log" > "$B/kbuild-$name.warn"; then
 			record FAIL "host: modules build for the $name kernel without warnings" "$B/kbuild-$name.warn"
 		else
@@ -53,7 +53,14 @@ lint_build() {	# lint_build NAME KDIR EXTRA...
 lint_build stock "$KDIR" C=2
 lint_build debug "$DKDIR"
 
-for f in $(git ls-files 'kernel/*.[ch]'); do
+# The shared uAPI is 6.12's and ours cannot collide with it (compile time).
+if $MAKE -s uapi-check > "$B/uapi-check.log" 2>&1; then
+	record PASS "host: uapi ABI equals Linux 6.12 (uapi/abi_check.c)"
+else
+	record FAIL "host: uapi ABI equals Linux 6.12 (uapi/abi_check.c)" "$B/uapi-check.log"
+fi
+
+for f in $(git ls-files 'kernel/*.[ch]' 'uapi/*.h'); do
 	ignore=FILE_PATH_CHANGES
 	# compat.h exists to hold the version checks checkpatch warns about.
 	[ "$f" = kernel/compat.h ] && ignore=$ignore,LINUX_VERSION_CODE,CONSTANT_COMPARISON

@@ -15,9 +15,11 @@
 #   --scratch FILE            nvme backing file (created, 16 MiB)
 #   --flavour stock|debug     which kernel this is (default stock): the debug
 #                             kernel panics on the first WARN (panic_on_warn)
+#   --stack ours|upstream     whose modules the guest loads (default ours);
+#                             upstream's are the reference behaviour
 set -euo pipefail
 
-mode=shell snoop=on log= timeout=900 scratch= flavour=stock
+mode=shell snoop=on log= timeout=900 scratch= flavour=stock stack=ours
 while [ $# -gt 2 ]; do
 	case $1 in
 	--mode) mode=$2; shift 2 ;;
@@ -26,6 +28,7 @@ while [ $# -gt 2 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--scratch) scratch=$2; shift 2 ;;
 	--flavour) flavour=$2; shift 2 ;;
+	--stack) stack=$2; shift 2 ;;
 	*) echo "run-guest: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -37,7 +40,11 @@ stock) ;;
 debug) cmdline="$cmdline panic_on_warn=1" ;;
 *) echo "run-guest: --flavour stock|debug" >&2; exit 2 ;;
 esac
-cmdline="$cmdline vfiodev_mode=$mode vfiodev_label=$flavour-snoop-$snoop"
+case $stack in ours|upstream) ;; *) echo "run-guest: --stack ours|upstream" >&2; exit 2 ;; esac
+cmdline="$cmdline vfiodev_mode=$mode vfiodev_stack=$stack"
+label=$flavour-snoop-$snoop
+[ "$stack" = ours ] || label=$label-$stack
+cmdline="$cmdline vfiodev_label=$label"
 
 if [ -z "$scratch" ]; then
 	scratch=$(mktemp)

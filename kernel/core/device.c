@@ -16,8 +16,10 @@
  *
  *  - open state of a device file: see device_cdev.c.
  *
- * Locking: none of its own yet.  The minor IDA has its own lock; the
- * registration count and its completion are lock-free.
+ * Locking: vfiodev_device::lock covers the iommufd binding of device files
+ * (device_cdev.c); it is taken before any lock of vfiodev_iommu.  The minor
+ * IDA has its own lock; the registration count and its completion are
+ * lock-free.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -45,6 +47,7 @@ static void vfiodev_device_release(struct device *dev)
 	ida_free(&vfiodev_minor_ida, vdev->index);
 	if (vdev->ops->release)
 		vdev->ops->release(vdev);
+	mutex_destroy(&vdev->lock);
 	kvfree(vdev);
 }
 
@@ -60,6 +63,7 @@ static int vfiodev_device_init(struct vfiodev_device *vdev, struct device *dev,
 	vdev->dev = dev;
 	vdev->ops = ops;
 	init_completion(&vdev->comp);
+	mutex_init(&vdev->lock);
 
 	if (ops->init) {
 		ret = ops->init(vdev);
@@ -78,6 +82,7 @@ static int vfiodev_device_init(struct vfiodev_device *vdev, struct device *dev,
 	return 0;
 
 err_free_minor:
+	mutex_destroy(&vdev->lock);
 	ida_free(&vfiodev_minor_ida, vdev->index);
 	return ret;
 }

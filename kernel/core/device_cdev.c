@@ -3,11 +3,17 @@
  * vfiodev core: the device file, /dev/vfio/devices/vfioN.
  *
  * An open device file gives no access to the device by itself.  Access is
- * granted only once the file is bound to an iommufd context with
- * VFIO_DEVICE_BIND_IOMMUFD, which puts the device's DMA under an I/O address
- * space the user controls.  Until then every other ioctl, read, write and
- * mmap fails with EINVAL, as upstream's device cdev does.  (This build has
- * no iommufd yet, so no file gets past that point.)
+ * granted only once the file is bound to an iommufd context (/dev/iommu,
+ * vfiodev_iommu) with VFIO_DEVICE_BIND_IOMMUFD, which claims the device's
+ * DMA for that context: the IOMMU blocks it until the file attaches the
+ * device to an IOAS or HWPT the user controls.  Until bind, every other
+ * ioctl, read, write and mmap fails with EINVAL, as upstream's device cdev
+ * does.  Only one file of a device can be bound at a time.  Closing the
+ * file unbinds it.
+ *
+ * Locking: vfiodev_device::lock serialises bind, attach, detach and
+ * unbind; @access_granted is written once under it and read locklessly
+ * (release/acquire pair).
  *
  * An open file holds a registration reference on the device (so that
  * unregistration waits for it) and a reference on the module of the bound
@@ -22,16 +28,21 @@
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 
+#include "vdiommu.h"
 #include "vfiodev_priv.h"
 
 /**
  * struct vfiodev_df - state of one open device file
  * @vdev: the device
  * @driver_owner: module of the driver bound to @vdev->dev at open time
+ * @idev: the device as bound to an iommufd context, or NULL
+ * @access_granted: bound; the device may be used through this file
  */
 struct vfiodev_df {
 	struct vfiodev_device *vdev;
 	struct module *driver_owner;
+	struct vdiommu_device *idev;
+	bool access_granted;
 };
 
 static int vfiodev_df_open(struct inode *inode, struct file *filep)
@@ -76,6 +87,13 @@ static int vfiodev_df_release(struct inode *inode, struct file *filep)
 	struct vfiodev_df *df = filep->private_data;
 	struct vfiodev_device *vdev = df->vdev;
 
+	mutex_lock(&vdev->lock);
+	if (df->idev) {
+		vdiommu_device_unbind(df->idev);
+		vdev->open_count--;
+	}
+	mutex_unlock(&vdev->lock);
+
 	module_put(df->driver_owner);
 	kfree(df);
 	/* Last: this may let vfiodev_unregister_device() return. */
@@ -88,8 +106,13 @@ static long vfiodev_df_ioctl_bind_iommufd(struct vfiodev_df *df,
 {
 	unsigned long minsz =
 		offsetofend(struct vfio_device_bind_iommufd, out_devid);
+	struct vfiodev_device *vdev = df->vdev;
 	struct vfio_device_bind_iommufd bind;
+	struct vdiommu_device *idev;
+	struct vdiommu_ctx *ictx;
 	struct file *file;
+	u32 devid;
+	long ret;
 
 	if (copy_from_user(&bind, arg, minsz))
 		return -EFAULT;
@@ -97,31 +120,120 @@ static long vfiodev_df_ioctl_bind_iommufd(struct vfiodev_df *df,
 	if (bind.argsz < minsz || bind.flags || bind.iommufd < 0)
 		return -EINVAL;
 
-	/*
-	 * The fd must name an iommufd context.  This build has no /dev/iommu
-	 * yet, so whatever file the fd names is of the wrong kind: EBADFD,
-	 * as upstream answers for a file that is not an iommufd.
-	 */
 	file = fget(bind.iommufd);
 	if (!file)
 		return -EBADF;
+
+	mutex_lock(&vdev->lock);
+	/* One file binds once; one device has one bound file. */
+	if (df->access_granted || vdev->open_count) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	ictx = vdiommu_ctx_from_file(file);
+	if (IS_ERR(ictx)) {
+		ret = PTR_ERR(ictx);
+		goto out_unlock;
+	}
+	idev = vdiommu_device_bind(ictx, vdev->dev, &devid);
+	if (IS_ERR(idev)) {
+		ret = PTR_ERR(idev);
+		goto out_unlock;
+	}
+	if (copy_to_user(&arg->out_devid, &devid, sizeof(devid))) {
+		ret = -EFAULT;
+		goto err_unbind;
+	}
+	df->idev = idev;
+	vdev->open_count++;
+	/* Paired with smp_load_acquire() in vfiodev_df_granted(). */
+	smp_store_release(&df->access_granted, true);
+	ret = 0;
+	goto out_unlock;
+
+err_unbind:
+	vdiommu_device_unbind(idev);
+out_unlock:
+	mutex_unlock(&vdev->lock);
 	fput(file);
-	return -EBADFD;
+	return ret;
+}
+
+static long vfiodev_df_ioctl_attach_pt(struct vfiodev_df *df,
+				       struct vfio_device_attach_iommufd_pt __user *arg)
+{
+	unsigned long minsz =
+		offsetofend(struct vfio_device_attach_iommufd_pt, pt_id);
+	struct vfio_device_attach_iommufd_pt attach;
+	struct vfiodev_device *vdev = df->vdev;
+	long ret;
+
+	if (copy_from_user(&attach, arg, minsz))
+		return -EFAULT;
+	if (attach.argsz < minsz || attach.flags)
+		return -EINVAL;
+
+	mutex_lock(&vdev->lock);
+	ret = vdiommu_device_attach(df->idev, &attach.pt_id);
+	if (!ret && copy_to_user(&arg->pt_id, &attach.pt_id,
+				 sizeof(attach.pt_id))) {
+		vdiommu_device_detach(df->idev);
+		ret = -EFAULT;
+	}
+	mutex_unlock(&vdev->lock);
+	return ret;
+}
+
+static long vfiodev_df_ioctl_detach_pt(struct vfiodev_df *df,
+				       struct vfio_device_detach_iommufd_pt __user *arg)
+{
+	unsigned long minsz =
+		offsetofend(struct vfio_device_detach_iommufd_pt, flags);
+	struct vfio_device_detach_iommufd_pt detach;
+	struct vfiodev_device *vdev = df->vdev;
+
+	if (copy_from_user(&detach, arg, minsz))
+		return -EFAULT;
+	if (detach.argsz < minsz || detach.flags)
+		return -EINVAL;
+
+	mutex_lock(&vdev->lock);
+	vdiommu_device_detach(df->idev);
+	mutex_unlock(&vdev->lock);
+	return 0;
+}
+
+static bool vfiodev_df_granted(struct vfiodev_df *df)
+{
+	/* Paired with smp_store_release() in vfiodev_df_ioctl_bind_iommufd(). */
+	return smp_load_acquire(&df->access_granted);
 }
 
 /*
  * Before bind, upstream answers every other ioctl, read, write and mmap of a
- * device cdev with EINVAL.  Bind cannot succeed in this build (see above),
- * so that is the whole answer for now.
+ * device cdev with EINVAL.  After it, the device's driver answers what is
+ * not the core's; drivers have no ioctls yet, and upstream answers EINVAL
+ * for a driver without them.
  */
 static long vfiodev_df_unl_ioctl(struct file *filep, unsigned int cmd,
 				 unsigned long arg)
 {
 	struct vfiodev_df *df = filep->private_data;
+	void __user *uarg = (void __user *)arg;
 
 	if (cmd == VFIO_DEVICE_BIND_IOMMUFD)
-		return vfiodev_df_ioctl_bind_iommufd(df, (void __user *)arg);
-	return -EINVAL;
+		return vfiodev_df_ioctl_bind_iommufd(df, uarg);
+	if (!vfiodev_df_granted(df))
+		return -EINVAL;
+
+	switch (cmd) {
+	case VFIO_DEVICE_ATTACH_IOMMUFD_PT:
+		return vfiodev_df_ioctl_attach_pt(df, uarg);
+	case VFIO_DEVICE_DETACH_IOMMUFD_PT:
+		return vfiodev_df_ioctl_detach_pt(df, uarg);
+	default:
+		return -EINVAL;
+	}
 }
 
 static ssize_t vfiodev_df_read(struct file *filep, char __user *buf,

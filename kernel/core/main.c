@@ -12,9 +12,11 @@
 
 #include <linux/device.h>
 #include <linux/fs.h>
+#include <linux/iommu.h>
 #include <linux/kdev_t.h>
 #include <linux/module.h>
 
+#include "../compat.h"
 #include "vfiodev_priv.h"
 
 dev_t vfiodev_devt;
@@ -24,9 +26,35 @@ static char *vfiodev_devnode(const struct device *dev, umode_t *mode)
 	return kasprintf(GFP_KERNEL, "vfio/devices/%s", dev_name(dev));
 }
 
+/*
+ * Whether the device's IOMMU can enforce cache coherency of its DMA
+ * (block no-snoop transactions), readable before opening anything, so that
+ * user space can pick the cdev/iommufd path or the legacy one for it.  The
+ * name carries our prefix: upstream may add attributes to this class.
+ */
+static ssize_t vfiodev_enforce_cache_coherency_show(struct device *device,
+						    struct device_attribute *attr,
+						    char *buf)
+{
+	struct vfiodev_device *vdev =
+		container_of(device, struct vfiodev_device, device);
+
+	return sysfs_emit(buf, "%d\n",
+			  device_iommu_capable(vdev->dev,
+					       IOMMU_CAP_ENFORCE_CACHE_COHERENCY));
+}
+static DEVICE_ATTR_RO(vfiodev_enforce_cache_coherency);
+
+static struct attribute *vfiodev_device_attrs[] = {
+	&dev_attr_vfiodev_enforce_cache_coherency.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(vfiodev_device);
+
 const struct class vfiodev_class = {
 	.name = "vfio-dev",
 	.devnode = vfiodev_devnode,
+	.dev_groups = vfiodev_device_groups,
 };
 
 /*
@@ -80,3 +108,4 @@ module_exit(vfiodev_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("vfiodev: device-centric VFIO core");
+MODULE_IMPORT_NS(VFIODEV_IOMMU_NS);

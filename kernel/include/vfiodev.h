@@ -13,6 +13,7 @@
 #include <linux/cdev.h>
 #include <linux/completion.h>
 #include <linux/device.h>
+#include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/stddef.h>
 
@@ -49,6 +50,9 @@ struct vfiodev_device_ops {
  * @refcount: registration count: 1 for the registration itself plus one for
  *	every open file; unregistration waits for it to reach zero
  * @comp: completed when @refcount reaches zero
+ * @lock: serialises binding device files to iommufd and their attach,
+ *	detach and unbind (the upstream dev_set lock, for one device)
+ * @open_count: device files bound to an iommufd, under @lock; at most one
  *
  * Only @dev and @ops are for drivers to read; the rest belongs to the core.
  */
@@ -60,6 +64,8 @@ struct vfiodev_device {
 	unsigned int index;
 	refcount_t refcount;
 	struct completion comp;
+	struct mutex lock;	/* iommufd binding of the device files */
+	unsigned int open_count;
 };
 
 struct vfiodev_device *_vfiodev_alloc_device(size_t size, struct device *dev,

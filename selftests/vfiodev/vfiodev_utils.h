@@ -19,12 +19,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <stddef.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
+#include <linux/iommufd.h>
 
 #define VFIODEV_DRIVER		"vfiodev-pci"
 #define PCI_SYSFS		"/sys/bus/pci"
@@ -310,10 +314,15 @@ static inline const char *upstream_moddir(void)
 
 /* Our modules, in load order. */
 static const char * const vfiodev_modules[] = {
-	"vfiodev", "vfiodev_pci_core", "vfiodev_pci",
+	"vfiodev_iommu", "vfiodev", "vfiodev_pci_core", "vfiodev_pci",
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#ifndef offsetofend
+#define offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+#endif
 
 static inline int vfiodev_modules_load(void)
 {
@@ -395,6 +404,19 @@ static inline int upstream_modules_load(void)
 	return 0;
 }
 
+/* Whether the guest kernel's upstream stack has module file @file. */
+static inline bool upstream_has(const char *file)
+{
+	char files[UPSTREAM_MAX][64];
+	int i, n;
+
+	n = upstream_list(files);
+	for (i = 0; i < n; i++)
+		if (!strcmp(files[i], file))
+			return true;
+	return false;
+}
+
 static inline int upstream_modules_unload(void)
 {
 	char files[UPSTREAM_MAX][64], name[64];
@@ -412,6 +434,251 @@ static inline int upstream_modules_unload(void)
 			return ret;
 	}
 	return 0;
+}
+
+/* --- whose stack ------------------------------------------------------ */
+
+/*
+ * VFIODEV_STACK tells whose modules serve the uAPI in this run: "ours"
+ * (the default) or "upstream" (the guest kernel's vfio/iommufd).
+ */
+static inline bool stack_is_upstream(void)
+{
+	const char *s = getenv("VFIODEV_STACK");
+
+	return s && !strcmp(s, "upstream");
+}
+
+/* The PCI driver that gives a device its vfio-dev node on this stack. */
+static inline const char *stack_pci_driver(void)
+{
+	return stack_is_upstream() ? "vfio-pci" : VFIODEV_DRIVER;
+}
+
+/*
+ * A boolean setting from the environment: 1 for "1", 0 for "0", @def when
+ * unset or anything else.
+ */
+static inline bool env_bool(const char *name, bool def)
+{
+	const char *s = getenv(name);
+
+	if (s && !strcmp(s, "1"))
+		return true;
+	if (s && !strcmp(s, "0"))
+		return false;
+	return def;
+}
+
+/* --- capabilities ----------------------------------------------------- */
+
+/*
+ * Drops capability @cap from the effective and permitted sets of the
+ * calling thread (raw capget/capset: no libcap in the guest).
+ */
+static inline int cap_drop(unsigned int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (cap >= 32 * _LINUX_CAPABILITY_U32S_3)
+		return -EINVAL;
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[cap / 32].effective &= ~(1U << (cap % 32));
+	data[cap / 32].permitted &= ~(1U << (cap % 32));
+	data[cap / 32].inheritable &= ~(1U << (cap % 32));
+	if (syscall(SYS_capset, &hdr, data))
+		return -errno;
+	return 0;
+}
+
+/* --- /proc ------------------------------------------------------------ */
+
+/* A "Name:   N kB" field of /proc/self/status, in kB, or -errno. */
+static inline long proc_status_kb(const char *field)
+{
+	size_t len = strlen(field);
+	char line[256];
+	long val = -ENOENT;
+	FILE *f;
+
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, field, len) && line[len] == ':') {
+			val = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+/* --- iommufd ioctls, returning 0 or -errno ------------------------------- */
+
+#define IOMAP_RW	(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
+#define IOMAP_FIXED_RW	(IOMAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA)
+
+static inline int ufd_ioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) ? -errno : 0;
+}
+
+static inline int ufd_ioas_alloc(int fd, uint32_t *id)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	int ret;
+
+	ret = ufd_ioctl(fd, IOMMU_IOAS_ALLOC, &cmd);
+	if (!ret)
+		*id = cmd.out_ioas_id;
+	return ret;
+}
+
+static inline int ufd_destroy(int fd, uint32_t id)
+{
+	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return ufd_ioctl(fd, IOMMU_DESTROY, &cmd);
+}
+
+/* Maps at *@iova (FIXED_IOVA in @flags) or where the kernel chooses. */
+static inline int ufd_map(int fd, uint32_t ioas, void *va, uint64_t len,
+			   uint64_t *iova, uint32_t flags)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = *iova,
+	};
+	int ret;
+
+	ret = ufd_ioctl(fd, IOMMU_IOAS_MAP, &cmd);
+	if (!ret)
+		*iova = cmd.iova;
+	return ret;
+}
+
+static inline int ufd_map_fixed(int fd, uint32_t ioas, void *va, uint64_t len,
+			    uint64_t iova)
+{
+	return ufd_map(fd, ioas, va, len, &iova, IOMAP_FIXED_RW);
+}
+
+static inline int ufd_unmap(int fd, uint32_t ioas, uint64_t iova, uint64_t len,
+			     uint64_t *unmapped)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.iova = iova,
+		.length = len,
+	};
+	int ret;
+
+	ret = ufd_ioctl(fd, IOMMU_IOAS_UNMAP, &cmd);
+	if (!ret && unmapped)
+		*unmapped = cmd.length;
+	return ret;
+}
+
+static inline int ufd_copy(int fd, uint32_t dst, uint32_t src, uint64_t src_iova,
+			    uint64_t len, uint64_t *dst_iova, uint32_t flags)
+{
+	struct iommu_ioas_copy cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dst_ioas_id = dst,
+		.src_ioas_id = src,
+		.length = len,
+		.dst_iova = *dst_iova,
+		.src_iova = src_iova,
+	};
+	int ret;
+
+	ret = ufd_ioctl(fd, IOMMU_IOAS_COPY, &cmd);
+	if (!ret)
+		*dst_iova = cmd.dst_iova;
+	return ret;
+}
+
+static inline int ufd_iova_ranges(int fd, uint32_t ioas, struct iommu_iova_range *r,
+			      uint32_t *num, uint64_t *align)
+{
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.num_iovas = *num,
+		.allowed_iovas = (uintptr_t)r,
+	};
+	int ret;
+
+	ret = ufd_ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd);
+	if (!ret || ret == -EMSGSIZE) {
+		*num = cmd.num_iovas;
+		if (align)
+			*align = cmd.out_iova_alignment;
+	}
+	return ret;
+}
+
+static inline int ufd_allow_iovas(int fd, uint32_t ioas, struct iommu_iova_range *r,
+			      uint32_t num)
+{
+	struct iommu_ioas_allow_iovas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.num_iovas = num,
+		.allowed_iovas = (uintptr_t)r,
+	};
+
+	return ufd_ioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, &cmd);
+}
+
+static inline int ufd_option(int fd, uint32_t option_id, uint16_t op, uint32_t object,
+			 uint64_t *val)
+{
+	struct iommu_option cmd = {
+		.size = sizeof(cmd),
+		.option_id = option_id,
+		.op = op,
+		.object_id = object,
+		.val64 = *val,
+	};
+	int ret;
+
+	ret = ufd_ioctl(fd, IOMMU_OPTION, &cmd);
+	if (!ret)
+		*val = cmd.val64;
+	return ret;
+}
+
+/*
+ * Whether [@iova, @iova + @len) of @ioas is entirely mapped: IOAS_COPY of
+ * the range into a scratch IOAS succeeds exactly then, without changing
+ * @ioas.  Returns 1, 0, or -errno for other failures.
+ */
+static inline int ufd_is_mapped(int fd, uint32_t ioas, uint64_t iova, uint64_t len)
+{
+	uint64_t dst = 0;
+	uint32_t scratch;
+	int ret;
+
+	ret = ufd_ioas_alloc(fd, &scratch);
+	if (ret)
+		return ret;
+	ret = ufd_copy(fd, scratch, ioas, iova, len, &dst, IOMAP_RW);
+	ufd_destroy(fd, scratch);
+	if (ret == -ENOENT)
+		return 0;
+	return ret ? ret : 1;
 }
 
 /* --- kernel log ------------------------------------------------------- */

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfiodev_iommu: the kernel API that VFIO device files use to put a device
+ * under an iommufd context (/dev/iommu).
+ *
+ * A device file bound with VFIO_DEVICE_BIND_IOMMUFD calls
+ * vdiommu_device_bind(), then vdiommu_device_attach() and
+ * vdiommu_device_detach() for VFIO_DEVICE_ATTACH/DETACH_IOMMUFD_PT, and
+ * vdiommu_device_unbind() when it is closed.  Calls for one device are
+ * serialised by the caller.
+ */
+#ifndef VDIOMMU_H
+#define VDIOMMU_H
+
+#include <linux/types.h>
+
+struct device;
+struct file;
+struct vdiommu_ctx;
+struct vdiommu_device;
+
+struct vdiommu_ctx *vdiommu_ctx_from_file(struct file *file);
+struct vdiommu_device *vdiommu_device_bind(struct vdiommu_ctx *ictx,
+					   struct device *dev, u32 *id);
+void vdiommu_device_unbind(struct vdiommu_device *idev);
+int vdiommu_device_attach(struct vdiommu_device *idev, u32 *pt_id);
+void vdiommu_device_detach(struct vdiommu_device *idev);
+bool vdiommu_device_enforced_coherent(struct vdiommu_device *idev);
+
+#endif /* VDIOMMU_H */

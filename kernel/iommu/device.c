@@ -1,0 +1,672 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfiodev_iommu: devices, their IOMMU groups, and the page tables (HWPTs)
+ * they attach to.
+ *
+ * Binding a device claims its DMA ownership for the context: from then on
+ * the IOMMU blocks its DMA until it is attached to an HWPT, and no kernel
+ * driver or other context can use it.  Attaching to an IOAS uses an
+ * automatic HWPT: an existing automatic one of that IOAS that the device is
+ * compatible with, or a new one, destroyed when its last device leaves.
+ * Attaching a device that is attached already replaces its page table in
+ * one step, as upstream's VFIO_DEVICE_ATTACH_IOMMUFD_PT does.
+ *
+ * The IOMMU attaches groups, not devices, so attachment state lives in
+ * struct vdiommu_group: every bound device of a group is attached to the
+ * same HWPT or to none.
+ *
+ * Cache coherency: a device whose IOMMU can enforce it
+ * (IOMMU_CAP_ENFORCE_CACHE_COHERENCY) gets page tables that do, so its
+ * DMA cannot bypass the CPU caches with no-snoop transactions.  A device
+ * whose IOMMU cannot is still usable; user space learns which case it has
+ * from VFIODEV_IOMMU_DEVICE_INFO and chooses (see
+ * Documentation/iommu.rst).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/iommu.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfiodev.h>
+
+#include "../compat.h"
+#include "vdiommu_priv.h"
+
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Bind devices whose MSIs the platform cannot isolate (no interrupt remapping)");
+
+/* Bound groups by IOMMU group ID. */
+static DEFINE_XARRAY(vdiommu_groups);
+static DEFINE_MUTEX(vdiommu_groups_lock);
+
+static struct vdiommu_group *vdiommu_group_get(struct iommu_group *group)
+{
+	unsigned long id = iommu_group_id(group);
+	struct vdiommu_group *igroup;
+	int ret;
+
+	mutex_lock(&vdiommu_groups_lock);
+	igroup = xa_load(&vdiommu_groups, id);
+	if (igroup) {
+		kref_get(&igroup->ref);
+		goto out_unlock;
+	}
+	igroup = kzalloc(sizeof(*igroup), GFP_KERNEL_ACCOUNT);
+	if (!igroup) {
+		igroup = ERR_PTR(-ENOMEM);
+		goto out_unlock;
+	}
+	kref_init(&igroup->ref);
+	mutex_init(&igroup->lock);
+	INIT_LIST_HEAD(&igroup->devices);
+	igroup->group = group;
+	iommu_group_ref_get(group);
+	ret = xa_err(xa_store(&vdiommu_groups, id, igroup, GFP_KERNEL));
+	if (ret) {
+		iommu_group_put(group);
+		kfree(igroup);
+		igroup = ERR_PTR(ret);
+	}
+out_unlock:
+	mutex_unlock(&vdiommu_groups_lock);
+	return igroup;
+}
+
+static void vdiommu_group_release(struct kref *kref)
+{
+	struct vdiommu_group *igroup =
+		container_of(kref, struct vdiommu_group, ref);
+
+	xa_erase(&vdiommu_groups, iommu_group_id(igroup->group));
+	mutex_unlock(&vdiommu_groups_lock);
+	WARN_ON(igroup->hwpt || igroup->attached);
+	iommu_group_put(igroup->group);
+	mutex_destroy(&igroup->lock);
+	kfree(igroup);
+}
+
+static void vdiommu_group_put(struct vdiommu_group *igroup)
+{
+	kref_put_mutex(&igroup->ref, vdiommu_group_release,
+		       &vdiommu_groups_lock);
+}
+
+/* HWPT */
+
+void vdiommu_hwpt_destroy(struct vdiommu_object *obj)
+{
+	struct vdiommu_hwpt *hwpt = container_of(obj, struct vdiommu_hwpt, obj);
+	struct vdiommu_ioas *ioas = hwpt->ioas;
+
+	if (!list_empty(&hwpt->hwpt_item)) {
+		mutex_lock(&ioas->mutex);
+		list_del(&hwpt->hwpt_item);
+		mutex_unlock(&ioas->mutex);
+		vdiommu_iopt_table_remove_domain(&ioas->iopt, hwpt->domain);
+	}
+	if (hwpt->domain)
+		iommu_domain_free(hwpt->domain);
+	if (ioas)
+		refcount_dec(&ioas->obj.users);
+}
+
+/*
+ * Creates an HWPT with a new paging domain on @ioas, for @idev's IOMMU;
+ * returns it unpublished.  Called with @ioas->mutex held.
+ */
+static struct vdiommu_hwpt *vdiommu_hwpt_alloc(struct vdiommu_device *idev,
+					       struct vdiommu_ioas *ioas,
+					       bool auto_domain)
+{
+	struct vdiommu_ctx *ictx = idev->ictx;
+	const struct iommu_domain_ops *ops;
+	struct vdiommu_hwpt *hwpt;
+	int ret;
+
+	lockdep_assert_held(&ioas->mutex);
+
+	hwpt = vdiommu_object_alloc(ictx, struct vdiommu_hwpt, VDIOMMU_OBJ_HWPT);
+	if (IS_ERR(hwpt))
+		return hwpt;
+	INIT_LIST_HEAD(&hwpt->hwpt_item);
+	hwpt->auto_domain = auto_domain;
+	hwpt->ioas = ioas;
+	refcount_inc(&ioas->obj.users);
+
+	hwpt->domain = iommu_paging_domain_alloc(idev->dev);
+	if (IS_ERR(hwpt->domain)) {
+		ret = PTR_ERR(hwpt->domain);
+		hwpt->domain = NULL;
+		goto err_abort;
+	}
+
+	/*
+	 * A page table made for a device whose IOMMU can enforce coherency
+	 * does: its mappings then ignore the device's no-snoop attribute.
+	 */
+	ops = hwpt->domain->ops;
+	if (idev->enforce_cache_coherency) {
+		if (!ops->enforce_cache_coherency ||
+		    !ops->enforce_cache_coherency(hwpt->domain)) {
+			ret = -EINVAL;
+			goto err_abort;
+		}
+		hwpt->enforce_cache_coherency = true;
+	}
+
+	ret = vdiommu_iopt_table_add_domain(&ioas->iopt, hwpt->domain);
+	if (ret)
+		goto err_abort;
+	list_add_tail(&hwpt->hwpt_item, &ioas->hwpt_list);
+	return hwpt;
+
+err_abort:
+	/* vdiommu_hwpt_destroy() takes ioas->mutex; the list entry is empty. */
+	vdiommu_object_abort(ictx, &hwpt->obj);
+	return ERR_PTR(ret);
+}
+
+/* Reserves the reserved regions of every attached device of @igroup. */
+static int vdiommu_group_reserve(struct vdiommu_group *igroup,
+				 struct vdiommu_iopt *iopt)
+{
+	struct vdiommu_device *idev, *undo;
+	int ret;
+
+	lockdep_assert_held(&igroup->lock);
+
+	list_for_each_entry(idev, &igroup->devices, group_item) {
+		if (!idev->attached)
+			continue;
+		ret = vdiommu_iopt_add_dev_resv(iopt, idev->dev, idev);
+		if (ret)
+			goto err_unreserve;
+	}
+	return 0;
+
+err_unreserve:
+	list_for_each_entry(undo, &igroup->devices, group_item) {
+		if (undo == idev)
+			break;
+		if (undo->attached)
+			vdiommu_iopt_unreserve(iopt, undo);
+	}
+	return ret;
+}
+
+static void vdiommu_group_unreserve(struct vdiommu_group *igroup,
+				    struct vdiommu_iopt *iopt)
+{
+	struct vdiommu_device *idev;
+
+	lockdep_assert_held(&igroup->lock);
+
+	list_for_each_entry(idev, &igroup->devices, group_item)
+		if (idev->attached)
+			vdiommu_iopt_unreserve(iopt, idev);
+}
+
+/*
+ * Moves the attached devices of @igroup from @cur to @hwpt in one step.
+ * Their reserved regions move to the new IOAS first.
+ */
+static int vdiommu_group_replace(struct vdiommu_group *igroup,
+				 struct vdiommu_hwpt *cur,
+				 struct vdiommu_hwpt *hwpt)
+{
+	bool move = cur->ioas != hwpt->ioas;
+	int ret;
+
+	if (move) {
+		ret = vdiommu_group_reserve(igroup, &hwpt->ioas->iopt);
+		if (ret)
+			return ret;
+	}
+	ret = iommu_group_replace_domain(igroup->group, hwpt->domain);
+	if (ret) {
+		if (move)
+			vdiommu_group_unreserve(igroup, &hwpt->ioas->iopt);
+		return ret;
+	}
+	if (move)
+		vdiommu_group_unreserve(igroup, &cur->ioas->iopt);
+	return 0;
+}
+
+/*
+ * Attaches @idev (and with it its group) to @hwpt, or moves the group there
+ * if @idev is attached elsewhere.  Each attached device holds a @users
+ * reference on the group's HWPT; on a move, the caller drops those held on
+ * the HWPT left (returned in @old), one per attached device.
+ */
+static int vdiommu_do_attach(struct vdiommu_device *idev,
+			     struct vdiommu_hwpt *hwpt,
+			     struct vdiommu_hwpt **old)
+{
+	struct vdiommu_group *igroup = idev->igroup;
+	struct vdiommu_hwpt *cur = igroup->hwpt;
+	int ret;
+
+	lockdep_assert_held(&igroup->lock);
+	*old = NULL;
+
+	if (cur == hwpt && idev->attached)
+		return 0;
+	if (cur && cur != hwpt && !idev->attached)
+		return -EINVAL;	/* the rest of the group is elsewhere */
+
+	if (cur && cur != hwpt) {
+		ret = vdiommu_group_replace(igroup, cur, hwpt);
+		if (ret)
+			return ret;
+		refcount_add(igroup->attached, &hwpt->obj.users);
+		igroup->hwpt = hwpt;
+		*old = cur;
+		return 0;
+	}
+
+	ret = vdiommu_iopt_add_dev_resv(&hwpt->ioas->iopt, idev->dev, idev);
+	if (ret)
+		return ret;
+	if (!cur) {
+		ret = iommu_attach_group(hwpt->domain, igroup->group);
+		if (ret) {
+			vdiommu_iopt_unreserve(&hwpt->ioas->iopt, idev);
+			return ret;
+		}
+		igroup->hwpt = hwpt;
+	}
+	idev->attached = true;
+	igroup->attached++;
+	refcount_inc(&hwpt->obj.users);
+	return 0;
+}
+
+/* Drops @n device references on @hwpt; an unused automatic one goes. */
+static void vdiommu_hwpt_put_devices(struct vdiommu_ctx *ictx,
+				     struct vdiommu_hwpt *hwpt, unsigned int n)
+{
+	if (!n)
+		return;
+	/* The table's own reference keeps it above zero. */
+	if (refcount_sub_and_test(n, &hwpt->obj.users))
+		WARN_ON(1);
+	if (hwpt->auto_domain)
+		vdiommu_object_remove(ictx, &hwpt->obj, 0);
+}
+
+static int vdiommu_attach_ioas(struct vdiommu_device *idev,
+			       struct vdiommu_ioas *ioas, u32 *pt_id,
+			       struct vdiommu_hwpt **old)
+{
+	struct vdiommu_hwpt *hwpt;
+	int ret;
+
+	mutex_lock(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
+		if (!hwpt->auto_domain ||
+		    hwpt->enforce_cache_coherency !=
+		    idev->enforce_cache_coherency)
+			continue;
+		ret = vdiommu_do_attach(idev, hwpt, old);
+		/* -EINVAL: this domain does not suit the device's IOMMU. */
+		if (ret == -EINVAL)
+			continue;
+		if (!ret)
+			*pt_id = hwpt->obj.id;
+		goto out_unlock;
+	}
+
+	hwpt = vdiommu_hwpt_alloc(idev, ioas, true);
+	if (IS_ERR(hwpt)) {
+		ret = PTR_ERR(hwpt);
+		goto out_unlock;
+	}
+	ret = vdiommu_do_attach(idev, hwpt, old);
+	if (ret) {
+		mutex_unlock(&ioas->mutex);
+		vdiommu_object_abort(idev->ictx, &hwpt->obj);
+		return ret;
+	}
+	*pt_id = hwpt->obj.id;
+	vdiommu_object_finalize(idev->ictx, &hwpt->obj);
+out_unlock:
+	mutex_unlock(&ioas->mutex);
+	return ret;
+}
+
+/**
+ * vdiommu_device_attach() - attach a bound device to an IOAS or HWPT
+ * @idev: the device
+ * @pt_id: in: an IOAS or HWPT ID; out: the HWPT used (for an IOAS, its
+ *	automatic HWPT)
+ *
+ * A device that is attached already is moved, with no window in which its
+ * DMA is blocked.
+ *
+ * Return: 0, -ENOENT (no such object), -EINVAL (wrong object type, or the
+ * group is attached elsewhere), -EADDRINUSE (a reserved region of the
+ * device is mapped in the IOAS), or an IOMMU error.
+ */
+int vdiommu_device_attach(struct vdiommu_device *idev, u32 *pt_id)
+{
+	struct vdiommu_group *igroup = idev->igroup;
+	struct vdiommu_ctx *ictx = idev->ictx;
+	struct vdiommu_hwpt *hwpt, *old = NULL;
+	struct vdiommu_object *pt;
+	struct vdiommu_ioas *ioas;
+	unsigned int old_refs = 0;
+	int ret;
+
+	pt = vdiommu_get_object(ictx, *pt_id, VDIOMMU_OBJ_ANY);
+	if (IS_ERR(pt))
+		return PTR_ERR(pt);
+
+	mutex_lock(&igroup->lock);
+	switch (pt->type) {
+	case VDIOMMU_OBJ_HWPT:
+		hwpt = container_of(pt, struct vdiommu_hwpt, obj);
+		ret = vdiommu_do_attach(idev, hwpt, &old);
+		break;
+	case VDIOMMU_OBJ_IOAS:
+		ioas = container_of(pt, struct vdiommu_ioas, obj);
+		ret = vdiommu_attach_ioas(idev, ioas, pt_id, &old);
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	if (old)
+		old_refs = igroup->attached;
+	mutex_unlock(&igroup->lock);
+	vdiommu_put_object(ictx, pt);
+	if (old)
+		vdiommu_hwpt_put_devices(ictx, old, old_refs);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(vdiommu_device_attach, VFIODEV_IOMMU_NS);
+
+/**
+ * vdiommu_device_detach() - detach a device; its DMA is blocked again
+ * @idev: the device; nothing happens if it is not attached
+ */
+void vdiommu_device_detach(struct vdiommu_device *idev)
+{
+	struct vdiommu_group *igroup = idev->igroup;
+	struct vdiommu_hwpt *hwpt;
+
+	mutex_lock(&igroup->lock);
+	if (!idev->attached) {
+		mutex_unlock(&igroup->lock);
+		return;
+	}
+	hwpt = igroup->hwpt;
+	vdiommu_iopt_unreserve(&hwpt->ioas->iopt, idev);
+	idev->attached = false;
+	if (!--igroup->attached) {
+		iommu_detach_group(hwpt->domain, igroup->group);
+		igroup->hwpt = NULL;
+	}
+	mutex_unlock(&igroup->lock);
+	vdiommu_hwpt_put_devices(idev->ictx, hwpt, 1);
+}
+EXPORT_SYMBOL_NS_GPL(vdiommu_device_detach, VFIODEV_IOMMU_NS);
+
+/* Device */
+
+void vdiommu_device_destroy(struct vdiommu_object *obj)
+{
+	struct vdiommu_device *idev =
+		container_of(obj, struct vdiommu_device, obj);
+
+	if (!idev->igroup)
+		return;
+	mutex_lock(&idev->igroup->lock);
+	list_del(&idev->group_item);
+	mutex_unlock(&idev->igroup->lock);
+	iommu_device_release_dma_owner(idev->dev);
+	vdiommu_group_put(idev->igroup);
+	put_device(idev->dev);
+}
+
+/**
+ * vdiommu_device_bind() - put a device's DMA under a context
+ * @ictx: the context; the device keeps a reference on its file until unbound
+ * @dev: the device
+ * @id: set to the device's ID in @ictx
+ *
+ * Return: the bound device, or ERR_PTR(): -ENODEV (no IOMMU), -EINVAL (the
+ * IOMMU cannot give cache-coherent DMA at all), -EPERM (MSIs not isolated
+ * and allow_unsafe_interrupts not set), -EBUSY (the device's DMA is owned
+ * elsewhere: a kernel driver of its group, or another context), -ENOMEM.
+ */
+struct vdiommu_device *vdiommu_device_bind(struct vdiommu_ctx *ictx,
+					   struct device *dev, u32 *id)
+{
+	struct vdiommu_group *igroup;
+	struct vdiommu_device *idev;
+	struct iommu_group *group;
+	int ret;
+
+	group = iommu_group_get(dev);
+	if (!group)
+		return ERR_PTR(-ENODEV);
+	if (!device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY)) {
+		ret = -EINVAL;
+		goto out_put_group;
+	}
+	if (!iommu_group_has_isolated_msi(group) && !allow_unsafe_interrupts) {
+		dev_warn(dev, "no interrupt isolation; see the allow_unsafe_interrupts parameter\n");
+		ret = -EPERM;
+		goto out_put_group;
+	}
+
+	igroup = vdiommu_group_get(group);
+	if (IS_ERR(igroup)) {
+		ret = PTR_ERR(igroup);
+		goto out_put_group;
+	}
+	ret = iommu_device_claim_dma_owner(dev, ictx);
+	if (ret)
+		goto err_put_igroup;
+
+	idev = vdiommu_object_alloc(ictx, struct vdiommu_device,
+				    VDIOMMU_OBJ_DEVICE);
+	if (IS_ERR(idev)) {
+		ret = PTR_ERR(idev);
+		goto err_release_owner;
+	}
+	idev->ictx = ictx;
+	idev->dev = get_device(dev);
+	idev->igroup = igroup;
+	idev->enforce_cache_coherency =
+		device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
+	mutex_lock(&igroup->lock);
+	list_add_tail(&idev->group_item, &igroup->devices);
+	mutex_unlock(&igroup->lock);
+	get_file(ictx->file);
+	/* The caller's reference, dropped by vdiommu_device_unbind(). */
+	refcount_inc(&idev->obj.users);
+	*id = idev->obj.id;
+	vdiommu_object_finalize(ictx, &idev->obj);
+	iommu_group_put(group);
+	return idev;
+
+err_release_owner:
+	iommu_device_release_dma_owner(dev);
+err_put_igroup:
+	vdiommu_group_put(igroup);
+out_put_group:
+	iommu_group_put(group);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_NS_GPL(vdiommu_device_bind, VFIODEV_IOMMU_NS);
+
+/**
+ * vdiommu_device_unbind() - undo vdiommu_device_bind()
+ * @idev: the device; detached first if attached
+ *
+ * Waits for ioctls using the device's ID to finish.
+ */
+void vdiommu_device_unbind(struct vdiommu_device *idev)
+{
+	struct vdiommu_ctx *ictx = idev->ictx;
+	struct file *file = ictx->file;
+
+	vdiommu_device_detach(idev);
+	refcount_dec(&idev->obj.users);
+	vdiommu_object_destroy_user(ictx, &idev->obj);
+	/* Last: this may be the context's last reference. */
+	fput(file);
+}
+EXPORT_SYMBOL_NS_GPL(vdiommu_device_unbind, VFIODEV_IOMMU_NS);
+
+/**
+ * vdiommu_device_enforced_coherent() - is the device's DMA coherent now
+ * @idev: the device
+ *
+ * Return: true if it is attached to a page table that enforces cache
+ * coherency.
+ */
+bool vdiommu_device_enforced_coherent(struct vdiommu_device *idev)
+{
+	bool ret;
+
+	mutex_lock(&idev->igroup->lock);
+	ret = idev->attached && idev->igroup->hwpt->enforce_cache_coherency;
+	mutex_unlock(&idev->igroup->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(vdiommu_device_enforced_coherent, VFIODEV_IOMMU_NS);
+
+static struct vdiommu_device *vdiommu_get_device(struct vdiommu_ctx *ictx,
+						 u32 id)
+{
+	struct vdiommu_object *obj = vdiommu_get_object(ictx, id,
+							 VDIOMMU_OBJ_DEVICE);
+
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct vdiommu_device, obj);
+}
+
+/* IOMMU_HWPT_ALLOC: paging domains only; no nesting, dirty tracking, IOPF. */
+int vdiommu_hwpt_alloc_ioctl(struct vdiommu_ctx *ictx, void *ucmd)
+{
+	struct iommu_hwpt_alloc *cmd = ucmd;
+	struct vdiommu_device *idev;
+	struct vdiommu_hwpt *hwpt;
+	struct vdiommu_object *pt;
+	struct vdiommu_ioas *ioas;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved || cmd->__reserved2)
+		return -EOPNOTSUPP;
+	if (cmd->data_type == IOMMU_HWPT_DATA_NONE && cmd->data_len)
+		return -EINVAL;
+
+	idev = vdiommu_get_device(ictx, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	pt = vdiommu_get_object(ictx, cmd->pt_id, VDIOMMU_OBJ_ANY);
+	if (IS_ERR(pt)) {
+		ret = PTR_ERR(pt);
+		goto out_put_idev;
+	}
+	if (pt->type != VDIOMMU_OBJ_IOAS) {
+		/* Nesting on a parent HWPT is not supported. */
+		ret = pt->type == VDIOMMU_OBJ_HWPT ? -EOPNOTSUPP : -EINVAL;
+		goto out_put_pt;
+	}
+	if (cmd->data_type != IOMMU_HWPT_DATA_NONE) {
+		ret = -EOPNOTSUPP;
+		goto out_put_pt;
+	}
+	ioas = container_of(pt, struct vdiommu_ioas, obj);
+
+	mutex_lock(&ioas->mutex);
+	hwpt = vdiommu_hwpt_alloc(idev, ioas, false);
+	if (IS_ERR(hwpt)) {
+		ret = PTR_ERR(hwpt);
+	} else {
+		cmd->out_hwpt_id = hwpt->obj.id;
+		vdiommu_object_finalize(ictx, &hwpt->obj);
+		ret = 0;
+	}
+	mutex_unlock(&ioas->mutex);
+out_put_pt:
+	vdiommu_put_object(ictx, pt);
+out_put_idev:
+	vdiommu_put_object(ictx, &idev->obj);
+	return ret;
+}
+
+int vdiommu_get_hw_info(struct vdiommu_ctx *ictx, void *ucmd)
+{
+	struct iommu_hw_info *cmd = ucmd;
+	void __user *uptr = u64_to_user_ptr(cmd->data_uptr);
+	const struct iommu_ops *ops;
+	struct vdiommu_device *idev;
+	u32 len = 0, copy;
+	void *data = NULL;
+	int ret = 0;
+
+	if (cmd->flags || memchr_inv(cmd->__reserved, 0,
+				     sizeof(cmd->__reserved)))
+		return -EOPNOTSUPP;
+
+	idev = vdiommu_get_device(ictx, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+
+	ops = idev->dev->iommu->iommu_dev->ops;
+	cmd->out_data_type = IOMMU_HW_INFO_TYPE_NONE;
+	if (ops->hw_info) {
+		data = ops->hw_info(idev->dev, &len, &cmd->out_data_type);
+		if (IS_ERR(data)) {
+			ret = PTR_ERR(data);
+			goto out_put;
+		}
+	}
+	copy = min(cmd->data_len, len);
+	if (copy_to_user(uptr, data, copy) ||
+	    (cmd->data_len > copy &&
+	     clear_user(uptr + copy, cmd->data_len - copy))) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	cmd->data_len = len;
+	cmd->out_capabilities = 0;
+	if (device_iommu_capable(idev->dev, IOMMU_CAP_DIRTY_TRACKING))
+		cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
+	cmd->out_max_pasid_log2 = 0;
+out_free:
+	kfree(data);
+out_put:
+	vdiommu_put_object(ictx, &idev->obj);
+	return ret;
+}
+
+/* VFIODEV_IOMMU_DEVICE_INFO: vfiodev's own. */
+int vdiommu_device_info(struct vdiommu_ctx *ictx, void *ucmd)
+{
+	struct vfiodev_iommu_device_info *cmd = ucmd;
+	struct vdiommu_device *idev;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	idev = vdiommu_get_device(ictx, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	cmd->out_capabilities = 0;
+	if (idev->enforce_cache_coherency)
+		cmd->out_capabilities |=
+			VFIODEV_IOMMU_DEVICE_CAP_ENFORCE_CACHE_COHERENCY;
+	if (vdiommu_device_enforced_coherent(idev))
+		cmd->out_capabilities |= VFIODEV_IOMMU_DEVICE_ENFORCING;
+	vdiommu_put_object(ictx, &idev->obj);
+	return 0;
+}

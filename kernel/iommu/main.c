@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfiodev_iommu: /dev/iommu, an iommufd-compatible I/O address space
+ * engine.
+ *
+ * This file owns the context (one per open file), its object table and the
+ * ioctl dispatch.  The uAPI is upstream Linux 6.12's <linux/iommufd.h>,
+ * unchanged, plus vfiodev's own commands from <linux/vfiodev.h> under
+ * another ioctl magic.  The node name is upstream's too, so this module
+ * refuses to load while upstream's iommufd.ko is present.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfiodev.h>
+
+#include "../compat.h"
+#include "vdiommu_priv.h"
+
+/* Pages pinned by all contexts: a test hook (debugfs), never a limit. */
+atomic_long_t vdiommu_pinned_pages;
+
+struct vdiommu_object_ops {
+	void (*destroy)(struct vdiommu_object *obj);
+};
+
+static const struct vdiommu_object_ops vdiommu_object_ops[] = {
+	[VDIOMMU_OBJ_DEVICE] = { .destroy = vdiommu_device_destroy },
+	[VDIOMMU_OBJ_HWPT] = { .destroy = vdiommu_hwpt_destroy },
+	[VDIOMMU_OBJ_IOAS] = { .destroy = vdiommu_ioas_destroy },
+};
+
+/**
+ * _vdiommu_object_alloc() - reserve an ID for a new object
+ * @ictx: the context
+ * @size: size of the object's structure, which starts with the object
+ * @type: enum vdiommu_object_type
+ *
+ * Lookups of the ID fail until vdiommu_object_finalize().
+ *
+ * Return: the zeroed object or an ERR_PTR().
+ */
+struct vdiommu_object *_vdiommu_object_alloc(struct vdiommu_ctx *ictx,
+					     size_t size,
+					     enum vdiommu_object_type type)
+{
+	struct vdiommu_object *obj;
+	int ret;
+
+	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+	obj->type = type;
+	refcount_set(&obj->shortterm_users, 1);
+	refcount_set(&obj->users, 1);
+	/* IDs start at 1: 0 is never a valid ID in the uAPI. */
+	ret = xa_alloc(&ictx->objects, &obj->id, XA_ZERO_ENTRY,
+		       XA_LIMIT(1, U32_MAX), GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		kfree(obj);
+		return ERR_PTR(ret);
+	}
+	return obj;
+}
+
+/**
+ * vdiommu_object_finalize() - publish an object
+ * @ictx: the context
+ * @obj: from vdiommu_object_alloc(); nothing may fail after this
+ */
+void vdiommu_object_finalize(struct vdiommu_ctx *ictx,
+			     struct vdiommu_object *obj)
+{
+	void *old;
+
+	old = xa_store(&ictx->objects, obj->id, obj, GFP_KERNEL);
+	/* The slot was reserved, so the store cannot allocate or fail. */
+	WARN_ON(old);
+}
+
+/**
+ * vdiommu_object_abort() - destroy an object that was never published
+ * @ictx: the context
+ * @obj: from vdiommu_object_alloc()
+ */
+void vdiommu_object_abort(struct vdiommu_ctx *ictx, struct vdiommu_object *obj)
+{
+	xa_erase(&ictx->objects, obj->id);
+	vdiommu_object_ops[obj->type].destroy(obj);
+	kfree(obj);
+}
+
+/**
+ * vdiommu_get_object() - look up a published object for an ioctl
+ * @ictx: the context
+ * @id: the ID
+ * @type: the type wanted, or VDIOMMU_OBJ_ANY
+ *
+ * Return: the object with a short-term reference, or ERR_PTR(-ENOENT).
+ */
+struct vdiommu_object *vdiommu_get_object(struct vdiommu_ctx *ictx, u32 id,
+					  enum vdiommu_object_type type)
+{
+	struct vdiommu_object *obj;
+
+	xa_lock(&ictx->objects);
+	obj = xa_load(&ictx->objects, id);
+	if (!obj || (type != VDIOMMU_OBJ_ANY && obj->type != type) ||
+	    !refcount_inc_not_zero(&obj->users)) {
+		obj = ERR_PTR(-ENOENT);
+	} else if (!refcount_inc_not_zero(&obj->shortterm_users)) {
+		refcount_dec(&obj->users);
+		obj = ERR_PTR(-ENOENT);
+	}
+	xa_unlock(&ictx->objects);
+	return obj;
+}
+
+/**
+ * vdiommu_put_object() - drop what vdiommu_get_object() took
+ * @ictx: the context
+ * @obj: the object
+ */
+void vdiommu_put_object(struct vdiommu_ctx *ictx, struct vdiommu_object *obj)
+{
+	refcount_dec(&obj->users);
+	if (refcount_dec_and_test(&obj->shortterm_users))
+		wake_up_all(&ictx->destroy_wait);
+}
+
+/**
+ * vdiommu_object_remove() - unpublish and destroy an unused object
+ * @ictx: the context
+ * @to_destroy: the object, or NULL to look it up by @id
+ * @id: the ID when @to_destroy is NULL
+ *
+ * The object must have no dependants (only the table's @users reference).
+ * Waits for ioctls still using it to finish.
+ *
+ * Return: 0, -ENOENT (no such object) or -EBUSY (in use).
+ */
+int vdiommu_object_remove(struct vdiommu_ctx *ictx,
+			  struct vdiommu_object *to_destroy, u32 id)
+{
+	struct vdiommu_object *obj;
+
+	xa_lock(&ictx->objects);
+	obj = xa_load(&ictx->objects, to_destroy ? to_destroy->id : id);
+	if (!obj || (to_destroy && obj != to_destroy)) {
+		xa_unlock(&ictx->objects);
+		return -ENOENT;
+	}
+	if (!refcount_dec_if_one(&obj->users)) {
+		xa_unlock(&ictx->objects);
+		return -EBUSY;
+	}
+	__xa_erase(&ictx->objects, obj->id);
+	xa_unlock(&ictx->objects);
+
+	/*
+	 * @users is zero, so no new ioctl can find the object; those that
+	 * had found it are between their last use and vdiommu_put_object().
+	 */
+	if (!refcount_dec_and_test(&obj->shortterm_users))
+		wait_event(ictx->destroy_wait,
+			   refcount_read(&obj->shortterm_users) == 0);
+	vdiommu_object_ops[obj->type].destroy(obj);
+	kfree(obj);
+	return 0;
+}
+
+/**
+ * vdiommu_object_destroy_user() - destroy an object its kernel user owns
+ * @ictx: the context
+ * @obj: a published object whose only @users reference left is the table's
+ *
+ * For objects whose life the kernel, not user space, decides (a bound
+ * device): IOMMU_DESTROY cannot remove them, since their kernel user holds
+ * a reference until it calls this.  Ioctls that have found the object are
+ * waited for.
+ */
+void vdiommu_object_destroy_user(struct vdiommu_ctx *ictx,
+				 struct vdiommu_object *obj)
+{
+	/* New lookups fail from here on; wait for those in flight. */
+	if (!refcount_dec_and_test(&obj->shortterm_users))
+		wait_event(ictx->destroy_wait,
+			   refcount_read(&obj->shortterm_users) == 0);
+
+	xa_lock(&ictx->objects);
+	WARN_ON(!refcount_dec_if_one(&obj->users));
+	__xa_erase(&ictx->objects, obj->id);
+	xa_unlock(&ictx->objects);
+	vdiommu_object_ops[obj->type].destroy(obj);
+	kfree(obj);
+}
+
+static int vdiommu_destroy(struct vdiommu_ctx *ictx, void *ucmd)
+{
+	struct iommu_destroy *cmd = ucmd;
+
+	return vdiommu_object_remove(ictx, NULL, cmd->id);
+}
+
+static int vdiommu_fops_open(struct inode *inode, struct file *filp)
+{
+	struct vdiommu_ctx *ictx;
+
+	ictx = kzalloc(sizeof(*ictx), GFP_KERNEL_ACCOUNT);
+	if (!ictx)
+		return -ENOMEM;
+	ictx->file = filp;
+	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	init_waitqueue_head(&ictx->destroy_wait);
+	ictx->account_user_mode = true;
+	mutex_init(&ictx->pages_lock);
+	ictx->pages_itree = RB_ROOT_CACHED;
+	filp->private_data = ictx;
+	return 0;
+}
+
+/*
+ * Bound devices hold a reference on the file, so only IOAS and HWPT
+ * objects remain here, HWPTs depending on IOASes: destroy whatever has no
+ * dependants until nothing is left.
+ */
+static int vdiommu_fops_release(struct inode *inode, struct file *filp)
+{
+	struct vdiommu_ctx *ictx = filp->private_data;
+	struct vdiommu_object *obj;
+	unsigned long index;
+	bool progress;
+
+	do {
+		progress = false;
+		xa_for_each(&ictx->objects, index, obj) {
+			if (!refcount_dec_if_one(&obj->users))
+				continue;
+			xa_erase(&ictx->objects, index);
+			if (refcount_dec_and_test(&obj->shortterm_users)) {
+				vdiommu_object_ops[obj->type].destroy(obj);
+				kfree(obj);
+			} else {
+				WARN_ON_ONCE(1);
+			}
+			progress = true;
+		}
+	} while (progress && !xa_empty(&ictx->objects));
+	WARN_ON(!xa_empty(&ictx->objects));
+	xa_destroy(&ictx->objects);
+	WARN_ON(!RB_EMPTY_ROOT(&ictx->pages_itree.rb_root));
+	mutex_destroy(&ictx->pages_lock);
+	kfree(ictx);
+	return 0;
+}
+
+union vdiommu_ucmd_buffer {
+	struct iommu_destroy destroy;
+	struct iommu_ioas_alloc alloc;
+	struct iommu_ioas_allow_iovas allow_iovas;
+	struct iommu_ioas_copy copy;
+	struct iommu_ioas_iova_ranges iova_ranges;
+	struct iommu_ioas_map map;
+	struct iommu_ioas_unmap unmap;
+	struct iommu_option option;
+	struct iommu_hwpt_alloc hwpt;
+	struct iommu_hw_info info;
+	struct vfiodev_iommu_device_info vd_info;
+};
+
+/**
+ * struct vdiommu_ioctl_op - one command of the dispatch table
+ * @size: size of the command structure this kernel knows
+ * @min_size: the smallest size accepted (up to the last original field)
+ * @ioctl_num: the full ioctl number
+ * @execute: the handler; gets a kernel copy, responds itself
+ */
+struct vdiommu_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	unsigned int ioctl_num;
+	int (*execute)(struct vdiommu_ctx *ictx, void *cmd);
+};
+
+#define VDIOMMU_OP(_nr, _ioctl, _fn, _struct, _last)			\
+	[IOMMUFD_CMD_##_nr - IOMMUFD_CMD_BASE] = {			\
+		.size = sizeof(_struct) +				\
+			BUILD_BUG_ON_ZERO(sizeof(union vdiommu_ucmd_buffer) < \
+					  sizeof(_struct)),		\
+		.min_size = offsetofend(_struct, _last),		\
+		.ioctl_num = _ioctl,					\
+		.execute = _fn,						\
+	}
+
+static const struct vdiommu_ioctl_op vdiommu_ioctl_ops[] = {
+	VDIOMMU_OP(DESTROY, IOMMU_DESTROY, vdiommu_destroy, struct iommu_destroy, id),
+	VDIOMMU_OP(IOAS_ALLOC, IOMMU_IOAS_ALLOC, vdiommu_ioas_alloc_ioctl,
+		   struct iommu_ioas_alloc, out_ioas_id),
+	VDIOMMU_OP(IOAS_ALLOW_IOVAS, IOMMU_IOAS_ALLOW_IOVAS, vdiommu_ioas_allow_iovas,
+		   struct iommu_ioas_allow_iovas, allowed_iovas),
+	VDIOMMU_OP(IOAS_COPY, IOMMU_IOAS_COPY, vdiommu_ioas_copy, struct iommu_ioas_copy,
+		   src_iova),
+	VDIOMMU_OP(IOAS_IOVA_RANGES, IOMMU_IOAS_IOVA_RANGES, vdiommu_ioas_iova_ranges,
+		   struct iommu_ioas_iova_ranges, out_iova_alignment),
+	VDIOMMU_OP(IOAS_MAP, IOMMU_IOAS_MAP, vdiommu_ioas_map, struct iommu_ioas_map,
+		   iova),
+	VDIOMMU_OP(IOAS_UNMAP, IOMMU_IOAS_UNMAP, vdiommu_ioas_unmap,
+		   struct iommu_ioas_unmap, length),
+	VDIOMMU_OP(OPTION, IOMMU_OPTION, vdiommu_option, struct iommu_option, val64),
+	VDIOMMU_OP(HWPT_ALLOC, IOMMU_HWPT_ALLOC, vdiommu_hwpt_alloc_ioctl,
+		   struct iommu_hwpt_alloc, __reserved),
+	VDIOMMU_OP(GET_HW_INFO, IOMMU_GET_HW_INFO, vdiommu_get_hw_info,
+		   struct iommu_hw_info, __reserved),
+};
+
+/* vfiodev's own commands, under VFIODEV_TYPE. */
+static const struct vdiommu_ioctl_op vdiommu_vd_ioctl_ops[] = {
+	[VFIODEV_CMD_IOMMU_DEVICE_INFO] = {
+		.size = sizeof(struct vfiodev_iommu_device_info),
+		.min_size = offsetofend(struct vfiodev_iommu_device_info,
+					out_capabilities),
+		.ioctl_num = VFIODEV_IOMMU_DEVICE_INFO,
+		.execute = vdiommu_device_info,
+	},
+};
+
+static const struct vdiommu_ioctl_op *vdiommu_find_op(unsigned int cmd)
+{
+	const struct vdiommu_ioctl_op *op;
+	unsigned int nr = _IOC_NR(cmd);
+
+	if (_IOC_TYPE(cmd) == IOMMUFD_TYPE) {
+		if (nr < IOMMUFD_CMD_BASE ||
+		    nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(vdiommu_ioctl_ops))
+			return NULL;
+		op = &vdiommu_ioctl_ops[nr - IOMMUFD_CMD_BASE];
+	} else if (_IOC_TYPE(cmd) == VFIODEV_TYPE) {
+		if (nr >= ARRAY_SIZE(vdiommu_vd_ioctl_ops))
+			return NULL;
+		op = &vdiommu_vd_ioctl_ops[nr];
+	} else {
+		return NULL;
+	}
+	if (op->ioctl_num != cmd)
+		return NULL;
+	return op;
+}
+
+static long vdiommu_fops_ioctl(struct file *filp, unsigned int cmd,
+			       unsigned long arg)
+{
+	struct vdiommu_ctx *ictx = filp->private_data;
+	void __user *ubuf = (void __user *)arg;
+	const struct vdiommu_ioctl_op *op;
+	union vdiommu_ucmd_buffer buf;
+	u32 size;
+	int ret;
+
+	op = vdiommu_find_op(cmd);
+	if (!op)
+		return -ENOTTY;
+	if (get_user(size, (u32 __user *)ubuf))
+		return -EFAULT;
+	if (size < op->min_size)
+		return -EINVAL;
+	/* Zero-fills what an older caller did not send; E2BIG for unknown. */
+	ret = copy_struct_from_user(&buf, op->size, ubuf, size);
+	if (ret)
+		return ret;
+	ret = op->execute(ictx, &buf);
+	/*
+	 * The reply is the command structure, as much of it as the caller
+	 * has room for; also after -EMSGSIZE, which reports a count.
+	 */
+	if (ret && ret != -EMSGSIZE)
+		return ret;
+	if (copy_to_user(ubuf, &buf, min(size, op->size)))
+		return -EFAULT;
+	return ret;
+}
+
+static const struct file_operations vdiommu_fops = {
+	.owner = THIS_MODULE,
+	.open = vdiommu_fops_open,
+	.release = vdiommu_fops_release,
+	.unlocked_ioctl = vdiommu_fops_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+/**
+ * vdiommu_ctx_from_file() - the context behind an open /dev/iommu
+ * @file: any file
+ *
+ * The caller keeps @file referenced while it uses the context.
+ *
+ * Return: the context, or ERR_PTR(-EBADFD) if @file is not /dev/iommu.
+ */
+struct vdiommu_ctx *vdiommu_ctx_from_file(struct file *file)
+{
+	if (file->f_op != &vdiommu_fops)
+		return ERR_PTR(-EBADFD);
+	return file->private_data;
+}
+EXPORT_SYMBOL_NS_GPL(vdiommu_ctx_from_file, VFIODEV_IOMMU_NS);
+
+static struct miscdevice vdiommu_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "iommu",
+	.fops = &vdiommu_fops,
+	.nodename = "iommu",
+	.mode = 0660,
+};
+
+static struct dentry *vdiommu_debugfs;
+
+static int vdiommu_pinned_get(void *data, u64 *val)
+{
+	*val = atomic_long_read(&vdiommu_pinned_pages);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(vdiommu_pinned_fops, vdiommu_pinned_get, NULL,
+			 "%llu\n");
+
+/*
+ * Upstream's iommufd.ko exports iommufd_ctx_get(); finding it means
+ * /dev/iommu is (or may at any time be) upstream's.
+ */
+static int vdiommu_check_upstream(void)
+{
+	static const char sym[] = "iommufd_ctx_get";
+
+	if (!__symbol_get(sym))
+		return 0;
+	__symbol_put(sym);
+	pr_err("upstream iommufd is loaded and owns /dev/iommu; unload iommufd before loading vfiodev_iommu\n");
+	return -EBUSY;
+}
+
+static int __init vdiommu_init(void)
+{
+	int ret;
+
+	ret = vdiommu_check_upstream();
+	if (ret)
+		return ret;
+	ret = misc_register(&vdiommu_misc);
+	if (ret)
+		return ret;
+	vdiommu_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file_unsafe("pinned_pages", 0400, vdiommu_debugfs,
+				   NULL, &vdiommu_pinned_fops);
+	return 0;
+}
+
+static void __exit vdiommu_exit(void)
+{
+	debugfs_remove_recursive(vdiommu_debugfs);
+	misc_deregister(&vdiommu_misc);
+}
+
+module_init(vdiommu_init);
+module_exit(vdiommu_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vfiodev: iommufd-compatible /dev/iommu");
+MODULE_IMPORT_NS(VFIODEV_IOMMUFD_INTERNAL_NS);
