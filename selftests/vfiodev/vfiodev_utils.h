@@ -548,7 +548,7 @@ static inline int ufd_destroy(int fd, uint32_t id)
 
 /* Maps at *@iova (FIXED_IOVA in @flags) or where the kernel chooses. */
 static inline int ufd_map(int fd, uint32_t ioas, void *va, uint64_t len,
-			   uint64_t *iova, uint32_t flags)
+			  uint64_t *iova, uint32_t flags)
 {
 	struct iommu_ioas_map cmd = {
 		.size = sizeof(cmd),
@@ -566,14 +566,14 @@ static inline int ufd_map(int fd, uint32_t ioas, void *va, uint64_t len,
 	return ret;
 }
 
-static inline int ufd_map_fixed(int fd, uint32_t ioas, void *va, uint64_t len,
-			    uint64_t iova)
+static inline int ufd_map_fixed(int fd, uint32_t ioas, void *va,
+				uint64_t len, uint64_t iova)
 {
 	return ufd_map(fd, ioas, va, len, &iova, IOMAP_FIXED_RW);
 }
 
-static inline int ufd_unmap(int fd, uint32_t ioas, uint64_t iova, uint64_t len,
-			     uint64_t *unmapped)
+static inline int ufd_unmap(int fd, uint32_t ioas, uint64_t iova,
+			    uint64_t len, uint64_t *unmapped)
 {
 	struct iommu_ioas_unmap cmd = {
 		.size = sizeof(cmd),
@@ -589,8 +589,9 @@ static inline int ufd_unmap(int fd, uint32_t ioas, uint64_t iova, uint64_t len,
 	return ret;
 }
 
-static inline int ufd_copy(int fd, uint32_t dst, uint32_t src, uint64_t src_iova,
-			    uint64_t len, uint64_t *dst_iova, uint32_t flags)
+static inline int ufd_copy(int fd, uint32_t dst, uint32_t src,
+			   uint64_t src_iova, uint64_t len, uint64_t *dst_iova,
+			   uint32_t flags)
 {
 	struct iommu_ioas_copy cmd = {
 		.size = sizeof(cmd),
@@ -609,8 +610,10 @@ static inline int ufd_copy(int fd, uint32_t dst, uint32_t src, uint64_t src_iova
 	return ret;
 }
 
-static inline int ufd_iova_ranges(int fd, uint32_t ioas, struct iommu_iova_range *r,
-			      uint32_t *num, uint64_t *align)
+/* *@num: room in @r on entry, number of ranges on return (and EMSGSIZE). */
+static inline int ufd_iova_ranges(int fd, uint32_t ioas,
+				  struct iommu_iova_range *r, uint32_t *num,
+				  uint64_t *align)
 {
 	struct iommu_ioas_iova_ranges cmd = {
 		.size = sizeof(cmd),
@@ -629,8 +632,8 @@ static inline int ufd_iova_ranges(int fd, uint32_t ioas, struct iommu_iova_range
 	return ret;
 }
 
-static inline int ufd_allow_iovas(int fd, uint32_t ioas, struct iommu_iova_range *r,
-			      uint32_t num)
+static inline int ufd_allow_iovas(int fd, uint32_t ioas,
+				  struct iommu_iova_range *r, uint32_t num)
 {
 	struct iommu_ioas_allow_iovas cmd = {
 		.size = sizeof(cmd),
@@ -642,8 +645,8 @@ static inline int ufd_allow_iovas(int fd, uint32_t ioas, struct iommu_iova_range
 	return ufd_ioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, &cmd);
 }
 
-static inline int ufd_option(int fd, uint32_t option_id, uint16_t op, uint32_t object,
-			 uint64_t *val)
+static inline int ufd_option(int fd, uint32_t option_id, uint16_t op,
+			     uint32_t object, uint64_t *val)
 {
 	struct iommu_option cmd = {
 		.size = sizeof(cmd),
@@ -665,7 +668,8 @@ static inline int ufd_option(int fd, uint32_t option_id, uint16_t op, uint32_t o
  * the range into a scratch IOAS succeeds exactly then, without changing
  * @ioas.  Returns 1, 0, or -errno for other failures.
  */
-static inline int ufd_is_mapped(int fd, uint32_t ioas, uint64_t iova, uint64_t len)
+static inline int ufd_is_mapped(int fd, uint32_t ioas, uint64_t iova,
+				uint64_t len)
 {
 	uint64_t dst = 0;
 	uint32_t scratch;
