@@ -16,6 +16,7 @@
  *
  * Nothing here knows the uAPI.
  */
+#include <kunit/visibility.h>
 #include <linux/iommu.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -39,6 +40,7 @@ void vdiommu_iopt_init(struct vdiommu_iopt *iopt)
 	xa_init_flags(&iopt->domains, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
 	iopt->iova_alignment = PAGE_SIZE;
 }
+EXPORT_SYMBOL_IF_KUNIT(vdiommu_iopt_init);
 
 static void vdiommu_free_itree(struct rb_root_cached *root)
 {
@@ -73,6 +75,7 @@ void vdiommu_iopt_destroy(struct vdiommu_iopt *iopt)
 	vdiommu_free_itree(&iopt->reserved_itree);
 	xa_destroy(&iopt->domains);
 }
+EXPORT_SYMBOL_IF_KUNIT(vdiommu_iopt_destroy);
 
 /* Unmaps [iova, iova + size) of @domain, collecting flushes in @gather. */
 static void vdiommu_domain_unmap(struct iommu_domain *domain,
@@ -204,9 +207,19 @@ static bool vdiommu_find_hole(struct vdiommu_iopt *iopt, unsigned long lo,
 	}
 }
 
-static int vdiommu_iopt_alloc_iova(struct vdiommu_iopt *iopt,
-				   unsigned long length, unsigned long uptr,
-				   unsigned long *iova)
+/**
+ * vdiommu_iopt_alloc_iova() - choose a free IOVA
+ * @iopt: the IOVA space (iova_rwsem held for writing)
+ * @length: bytes
+ * @uptr: the user address to be mapped, whose alignment the IOVA copies
+ * @iova: set to the IOVA found
+ *
+ * Return: 0 or -ENOSPC.
+ */
+VISIBLE_IF_KUNIT int vdiommu_iopt_alloc_iova(struct vdiommu_iopt *iopt,
+					     unsigned long length,
+					     unsigned long uptr,
+					     unsigned long *iova)
 {
 	unsigned long align;
 
@@ -231,6 +244,7 @@ static int vdiommu_iopt_alloc_iova(struct vdiommu_iopt *iopt,
 	}
 	return -ENOSPC;
 }
+EXPORT_SYMBOL_IF_KUNIT(vdiommu_iopt_alloc_iova);
 
 static int vdiommu_iopt_check_iova(struct vdiommu_iopt *iopt,
 				   unsigned long iova, unsigned long length)
@@ -575,6 +589,7 @@ int vdiommu_iopt_set_allowed(struct vdiommu_iopt *iopt,
 	up_write(&iopt->iova_rwsem);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(vdiommu_iopt_set_allowed);
 
 /**
  * vdiommu_iopt_reserve() - make [start, last] unmappable
@@ -605,6 +620,7 @@ int vdiommu_iopt_reserve(struct vdiommu_iopt *iopt, unsigned long start,
 	interval_tree_insert(&resv->node, &iopt->reserved_itree);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(vdiommu_iopt_reserve);
 
 static void __vdiommu_iopt_unreserve(struct vdiommu_iopt *iopt, void *owner)
 {
@@ -636,6 +652,7 @@ void vdiommu_iopt_unreserve(struct vdiommu_iopt *iopt, void *owner)
 	__vdiommu_iopt_unreserve(iopt, owner);
 	up_write(&iopt->iova_rwsem);
 }
+EXPORT_SYMBOL_IF_KUNIT(vdiommu_iopt_unreserve);
 
 /**
  * vdiommu_iopt_add_dev_resv() - reserve the IOMMU reserved regions of @dev

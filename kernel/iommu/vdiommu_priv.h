@@ -297,6 +297,10 @@ void vdiommu_iopt_table_remove_domain(struct vdiommu_iopt *iopt,
 				      struct iommu_domain *domain);
 int vdiommu_iopt_add_dev_resv(struct vdiommu_iopt *iopt, struct device *dev,
 			      void *owner);
+#if IS_ENABLED(CONFIG_KUNIT)
+int vdiommu_iopt_alloc_iova(struct vdiommu_iopt *iopt, unsigned long length,
+			    unsigned long uptr, unsigned long *iova);
+#endif
 int vdiommu_iopt_set_large_pages(struct vdiommu_iopt *iopt, bool enable);
 int vdiommu_iopt_iova_ranges(struct vdiommu_iopt *iopt,
 			     struct iommu_iova_range __user *ranges,
