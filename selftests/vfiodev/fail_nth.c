@@ -2,10 +2,13 @@
 /*
  * Fault-injection sweeps over what vfiodev does so far: loading the core
  * module, binding a device (probe and registration), opening the device
- * node, and unbinding.  See fail_nth.h for how a sweep works.
+ * node, unbinding, mapping memory into an IOAS, and binding and attaching
+ * a device file to /dev/iommu.  See fail_nth.h for how a sweep works.
  */
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
+#include <linux/iommufd.h>
 #include <linux/vfio.h>
 
 #include "fail_nth.h"
@@ -217,6 +220,130 @@ TEST_F_TIMEOUT(sweep, unbind, 600)
 	}
 	ASSERT_GT(FAIL_NTH_MAX, n);
 	TH_LOG("swept %d injection points", n - 1);
+}
+
+/* Pages our /dev/iommu holds pinned, all contexts together. */
+static long pinned_pages(void)
+{
+	char buf[32];
+	int ret;
+
+	ret = sysfs_read("/sys/kernel/debug/vfiodev_iommu/pinned_pages", buf,
+			 sizeof(buf));
+	return ret ? ret : strtol(buf, NULL, 10);
+}
+
+#define SWEEP_MAP_LEN	(64 * 4096)
+
+/*
+ * IOAS_MAP with a kernel-chosen IOVA: a failure pins nothing and maps
+ * nothing; a success maps exactly the range.
+ */
+TEST_F_TIMEOUT(sweep, ioas_map, 600)
+{
+	long before = pinned_pages();
+	uint64_t iova, unmapped;
+	int fd, n, ret, hit;
+	uint32_t ioas;
+	void *buf;
+
+	ASSERT_LE(0, before);
+	buf = mmap(NULL, SWEEP_MAP_LEN, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ufd_ioas_alloc(fd, &ioas));
+
+	for (n = 1; n < FAIL_NTH_MAX; n++) {
+		iova = 0;
+		ASSERT_EQ(0, fail_nth_arm(self->nth, n));
+		ret = ufd_map(fd, ioas, buf, SWEEP_MAP_LEN, &iova, IOMAP_RW);
+		hit = fail_nth_disarm(self->nth);
+		ASSERT_LE(0, hit);
+		if (ret) {
+			EXPECT_TRUE(clean_errno(-ret)) TH_LOG("nth %d: %d", n, -ret);
+			EXPECT_EQ(before, pinned_pages()) TH_LOG("nth %d", n);
+			/* Nothing is mapped: unmapping everything finds nothing. */
+			EXPECT_EQ(0, ufd_unmap(fd, ioas, 0, UINT64_MAX, &unmapped));
+			EXPECT_EQ(0ULL, unmapped) TH_LOG("nth %d", n);
+		} else {
+			EXPECT_EQ(before + SWEEP_MAP_LEN / 4096, pinned_pages());
+			EXPECT_EQ(0, ufd_unmap(fd, ioas, iova, SWEEP_MAP_LEN,
+					       &unmapped));
+			EXPECT_EQ((uint64_t)SWEEP_MAP_LEN, unmapped);
+		}
+		if (!hit)
+			break;
+	}
+	ASSERT_GT(FAIL_NTH_MAX, n);
+	EXPECT_EQ(0, ret);
+	TH_LOG("swept %d injection points", n - 1);
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(before, pinned_pages());
+	munmap(buf, SWEEP_MAP_LEN);
+}
+
+/*
+ * VFIO_DEVICE_BIND_IOMMUFD then VFIO_DEVICE_ATTACH_IOMMUFD_PT to an IOAS
+ * with memory mapped: each fails cleanly and leaves the device bindable;
+ * closing the device file undoes whatever succeeded.
+ */
+TEST_F_TIMEOUT(sweep, bind_attach, 900)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+	};
+	int ifd, dfd, n, ret, hit;
+	long before;
+	uint64_t iova = 0x100000;
+	uint32_t ioas;
+	void *buf;
+
+	ASSERT_EQ(0, pci_bind(self->bdf, VFIODEV_DRIVER));
+	before = pinned_pages();
+	ASSERT_LE(0, before);
+	buf = mmap(NULL, SWEEP_MAP_LEN, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ifd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, ifd);
+	ASSERT_EQ(0, ufd_ioas_alloc(ifd, &ioas));
+	ASSERT_EQ(0, ufd_map_fixed(ifd, ioas, buf, SWEEP_MAP_LEN, iova));
+	bind.iommufd = ifd;
+
+	for (n = 1; n < FAIL_NTH_MAX; n++) {
+		dfd = vfio_dev_open(self->bdf);
+		ASSERT_LE(0, dfd);
+		attach.pt_id = ioas;
+		ASSERT_EQ(0, fail_nth_arm(self->nth, n));
+		ret = ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind) ? -errno : 0;
+		if (!ret)
+			ret = ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) ?
+			      -errno : 0;
+		hit = fail_nth_disarm(self->nth);
+		ASSERT_LE(0, hit);
+		if (ret) {
+			EXPECT_TRUE(clean_errno(-ret) || ret == -EINVAL)
+				TH_LOG("nth %d: %d", n, -ret);
+		} else {
+			EXPECT_NE(ioas, attach.pt_id) TH_LOG("nth %d", n);
+		}
+		/* Closing unbinds; the next open binds again. */
+		ASSERT_EQ(0, close(dfd));
+		if (!hit)
+			break;
+	}
+	ASSERT_GT(FAIL_NTH_MAX, n);
+	EXPECT_EQ(0, ret);
+	TH_LOG("swept %d injection points", n - 1);
+	/* Every automatic HWPT went with its device: the IOAS is unused. */
+	EXPECT_EQ(0, ufd_destroy(ifd, ioas));
+	EXPECT_EQ(0, close(ifd));
+	EXPECT_EQ(before, pinned_pages());
+	munmap(buf, SWEEP_MAP_LEN);
+	EXPECT_EQ(0, pci_unbind(self->bdf));
 }
 
 TEST_HARNESS_MAIN
