@@ -6,6 +6,7 @@
 #                 /dev/vfio/devices/vfioN
 #   make check    every test, in the guest, on both IOMMU configurations,
 #                 on Debian's stock kernel and on the debug kernel
+#   make check-stock / check-debug   the same on one kernel only
 #   make shell    boot a guest to a shell (SNOOP=on|off, FLAVOUR=stock|debug)
 #   make          modules (for the stock kernel), selftests and examples
 #
@@ -22,7 +23,7 @@ B := $(CURDIR)/build
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 include $(B)/env.mk
-ifneq ($(filter check check-debug debug-kernel %-debug,$(MAKECMDGOALS) $(FLAVOUR)),)
+ifneq ($(filter check check-debug debug-kernel debug %-debug,$(MAKECMDGOALS) $(FLAVOUR)),)
 include $(B)/debug-env.mk
 endif
 endif
@@ -37,7 +38,7 @@ $(B)/debug-env.mk: $(B)/env.mk kernel/configs/debug.config scripts/debug-kernel.
 	@scripts/debug-kernel.sh "$(CACHE)" $(CURDIR)/kernel/configs/debug.config $@ >/dev/null
 
 .PHONY: all modules modules-debug selftests examples initramfs initramfs-debug \
-	check check-debug demo shell reference uapi-check debug-kernel clean FORCE
+	check check-debug check-stock demo shell reference uapi-check debug-kernel clean FORCE
 all: modules selftests examples
 
 # Our modules are built out of a copy of kernel/ per guest kernel: kbuild
@@ -94,6 +95,9 @@ check: $(B)/debug-env.mk
 
 check-debug: $(B)/debug-env.mk
 	@$(CHECK_ENV) scripts/check.sh debug
+
+check-stock: $(B)/debug-env.mk
+	@$(CHECK_ENV) scripts/check.sh stock
 
 IMAGE_stock = $(KIMAGE)
 IMAGE_debug = $(DKIMAGE)

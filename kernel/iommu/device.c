@@ -563,9 +563,15 @@ int vdiommu_hwpt_alloc_ioctl(struct vdiommu_ctx *ictx, void *ucmd)
 	struct vdiommu_ioas *ioas;
 	int ret;
 
-	if (cmd->flags || cmd->__reserved || cmd->__reserved2)
+	/*
+	 * Upstream's order: the format first, then the device (ENOENT), the
+	 * page table (EINVAL when it is none), and what the device's IOMMU
+	 * can do with the flags and data last (EOPNOTSUPP).
+	 */
+	if (cmd->__reserved || cmd->__reserved2)
 		return -EOPNOTSUPP;
-	if (cmd->data_type == IOMMU_HWPT_DATA_NONE && cmd->data_len)
+	/* Data without a type, or a type without data. */
+	if (!cmd->data_type != !cmd->data_len)
 		return -EINVAL;
 
 	idev = vdiommu_get_device(ictx, cmd->dev_id);
@@ -573,7 +579,7 @@ int vdiommu_hwpt_alloc_ioctl(struct vdiommu_ctx *ictx, void *ucmd)
 		return PTR_ERR(idev);
 	pt = vdiommu_get_object(ictx, cmd->pt_id, VDIOMMU_OBJ_ANY);
 	if (IS_ERR(pt)) {
-		ret = PTR_ERR(pt);
+		ret = -EINVAL;
 		goto out_put_idev;
 	}
 	if (pt->type != VDIOMMU_OBJ_IOAS) {
@@ -581,7 +587,8 @@ int vdiommu_hwpt_alloc_ioctl(struct vdiommu_ctx *ictx, void *ucmd)
 		ret = pt->type == VDIOMMU_OBJ_HWPT ? -EOPNOTSUPP : -EINVAL;
 		goto out_put_pt;
 	}
-	if (cmd->data_type != IOMMU_HWPT_DATA_NONE) {
+	/* No nest parent, no dirty tracking, no driver-specific data. */
+	if (cmd->flags || cmd->data_type != IOMMU_HWPT_DATA_NONE) {
 		ret = -EOPNOTSUPP;
 		goto out_put_pt;
 	}

@@ -502,30 +502,18 @@ out_put:
 	return ret;
 }
 
-/**
- * vdiommu_iopt_unmap() - unmap every area inside [iova, iova + length)
- * @iopt: the IOVA space
- * @iova: start
- * @length: bytes; 0 together with @iova 0 is invalid, ULONG_MAX... is all
- * @unmapped: set to the number of bytes unmapped
- *
- * Areas are never split: one that crosses either end of the range fails
- * the whole request with -ENOENT and nothing is unmapped.
- *
- * Return: 0 or -ENOENT, -EINVAL (empty), -EOVERFLOW.
+/*
+ * Unmap every area inside [iova, last].  Areas are never split: one that
+ * crosses either end of the range fails the whole request with -ENOENT
+ * and nothing is unmapped.
  */
-int vdiommu_iopt_unmap(struct vdiommu_iopt *iopt, unsigned long iova,
-		       unsigned long length, unsigned long *unmapped)
+static int iopt_unmap_range(struct vdiommu_iopt *iopt, unsigned long iova,
+			    unsigned long last, unsigned long *unmapped)
 {
 	struct interval_tree_node *node, *next;
-	unsigned long last, bytes = 0;
 	struct vdiommu_area *area, *tmp;
+	unsigned long bytes = 0;
 	LIST_HEAD(removed);
-
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
 
 	down_read(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
@@ -562,6 +550,42 @@ out_enoent:
 	up_read(&iopt->domains_rwsem);
 	*unmapped = 0;
 	return -ENOENT;
+}
+
+/**
+ * vdiommu_iopt_unmap() - unmap every area inside [iova, iova + length)
+ * @iopt: the IOVA space
+ * @iova: start
+ * @length: bytes, not 0
+ * @unmapped: set to the number of bytes unmapped
+ *
+ * Areas are never split: one that crosses either end of the range fails
+ * the whole request with -ENOENT and nothing is unmapped.
+ *
+ * Return: 0 or -ENOENT, -EINVAL (empty), -EOVERFLOW.
+ */
+int vdiommu_iopt_unmap(struct vdiommu_iopt *iopt, unsigned long iova,
+		       unsigned long length, unsigned long *unmapped)
+{
+	unsigned long last;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	return iopt_unmap_range(iopt, iova, last, unmapped);
+}
+
+/**
+ * vdiommu_iopt_unmap_all() - unmap every area of an IOVA space
+ * @iopt: the IOVA space
+ * @unmapped: set to the number of bytes unmapped
+ *
+ * Return: 0, also when nothing was mapped.
+ */
+int vdiommu_iopt_unmap_all(struct vdiommu_iopt *iopt, unsigned long *unmapped)
+{
+	return iopt_unmap_range(iopt, 0, ULONG_MAX, unmapped);
 }
 
 /**
@@ -797,10 +821,13 @@ void vdiommu_iopt_table_remove_domain(struct vdiommu_iopt *iopt,
  * @iopt: the IOVA space
  * @enable: map physically contiguous runs with large IOMMU pages
  *
- * Only while nothing is mapped and no domain is attached, since mappings
- * already made would keep the other page size.
+ * Turning large pages on is always possible; mappings already in a domain
+ * keep the page size they were made with.  Turning them off is refused
+ * while a domain holds mappings, as upstream does: those mappings could
+ * not honour it.  Areas not yet in any domain are mapped with the setting
+ * in force when a domain is attached.
  *
- * Return: 0 or -EBUSY.
+ * Return: 0 or -EINVAL.
  */
 int vdiommu_iopt_set_large_pages(struct vdiommu_iopt *iopt, bool enable)
 {
@@ -808,14 +835,12 @@ int vdiommu_iopt_set_large_pages(struct vdiommu_iopt *iopt, bool enable)
 
 	down_write(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
-	if (iopt->disable_large_pages == !enable)
-		goto out_unlock;
-	if (!xa_empty(&iopt->domains) ||
+	if (!enable && !iopt->disable_large_pages &&
+	    !xa_empty(&iopt->domains) &&
 	    !RB_EMPTY_ROOT(&iopt->area_itree.rb_root))
-		ret = -EBUSY;
+		ret = -EINVAL;
 	else
 		iopt->disable_large_pages = !enable;
-out_unlock:
 	up_write(&iopt->iova_rwsem);
 	up_write(&iopt->domains_rwsem);
 	return ret;

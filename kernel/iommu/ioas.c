@@ -243,9 +243,7 @@ int vdiommu_ioas_unmap(struct vdiommu_ctx *ictx, void *ucmd)
 
 	if (cmd->iova == 0 && cmd->length == U64_MAX) {
 		/* Everything; succeeds on an empty IOAS too. */
-		ret = vdiommu_iopt_unmap(&ioas->iopt, 0, ULONG_MAX, &unmapped);
-		if (ret == -ENOENT)
-			ret = 0;
+		ret = vdiommu_iopt_unmap_all(&ioas->iopt, &unmapped);
 	} else if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX) {
 		ret = -EOVERFLOW;
 	} else {

@@ -286,6 +286,7 @@ int vdiommu_iopt_copy(struct vdiommu_iopt *dst, struct vdiommu_iopt *src,
 		      unsigned long *dst_iova, int iommu_prot, bool fixed);
 int vdiommu_iopt_unmap(struct vdiommu_iopt *iopt, unsigned long iova,
 		       unsigned long length, unsigned long *unmapped);
+int vdiommu_iopt_unmap_all(struct vdiommu_iopt *iopt, unsigned long *unmapped);
 int vdiommu_iopt_set_allowed(struct vdiommu_iopt *iopt,
 			     struct rb_root_cached *allowed);
 int vdiommu_iopt_reserve(struct vdiommu_iopt *iopt, unsigned long start,
