@@ -23,11 +23,13 @@
 
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 
+#include "../compat.h"
 #include "vdiommu.h"
 #include "vfiodev_priv.h"
 
@@ -89,7 +91,10 @@ static int vfiodev_df_release(struct inode *inode, struct file *filep)
 
 	mutex_lock(&vdev->lock);
 	if (df->idev) {
+		if (vdev->ops->close_device)
+			vdev->ops->close_device(vdev);
 		vdiommu_device_unbind(df->idev);
+		WRITE_ONCE(vdev->mapping, NULL);
 		vdev->open_count--;
 	}
 	mutex_unlock(&vdev->lock);
@@ -101,11 +106,12 @@ static int vfiodev_df_release(struct inode *inode, struct file *filep)
 	return 0;
 }
 
-static long vfiodev_df_ioctl_bind_iommufd(struct vfiodev_df *df,
+static long vfiodev_df_ioctl_bind_iommufd(struct file *filep,
 					  struct vfio_device_bind_iommufd __user *arg)
 {
 	unsigned long minsz =
 		offsetofend(struct vfio_device_bind_iommufd, out_devid);
+	struct vfiodev_df *df = filep->private_data;
 	struct vfiodev_device *vdev = df->vdev;
 	struct vfio_device_bind_iommufd bind;
 	struct vdiommu_device *idev;
@@ -143,6 +149,15 @@ static long vfiodev_df_ioctl_bind_iommufd(struct vfiodev_df *df,
 	if (copy_to_user(&arg->out_devid, &devid, sizeof(devid))) {
 		ret = -EFAULT;
 		goto err_unbind;
+	}
+	/* Before open_device(), which may already zap. */
+	WRITE_ONCE(vdev->mapping, filep->f_mapping);
+	if (vdev->ops->open_device) {
+		ret = vdev->ops->open_device(vdev);
+		if (ret) {
+			WRITE_ONCE(vdev->mapping, NULL);
+			goto err_unbind;
+		}
 	}
 	df->idev = idev;
 	vdev->open_count++;
@@ -212,8 +227,7 @@ static bool vfiodev_df_granted(struct vfiodev_df *df)
 /*
  * Before bind, upstream answers every other ioctl, read, write and mmap of a
  * device cdev with EINVAL.  After it, the device's driver answers what is
- * not the core's; drivers have no ioctls yet, and upstream answers EINVAL
- * for a driver without them.
+ * not the core's, and upstream answers EINVAL for a driver without ioctls.
  */
 static long vfiodev_df_unl_ioctl(struct file *filep, unsigned int cmd,
 				 unsigned long arg)
@@ -222,7 +236,7 @@ static long vfiodev_df_unl_ioctl(struct file *filep, unsigned int cmd,
 	void __user *uarg = (void __user *)arg;
 
 	if (cmd == VFIO_DEVICE_BIND_IOMMUFD)
-		return vfiodev_df_ioctl_bind_iommufd(df, uarg);
+		return vfiodev_df_ioctl_bind_iommufd(filep, uarg);
 	if (!vfiodev_df_granted(df))
 		return -EINVAL;
 
@@ -232,26 +246,58 @@ static long vfiodev_df_unl_ioctl(struct file *filep, unsigned int cmd,
 	case VFIO_DEVICE_DETACH_IOMMUFD_PT:
 		return vfiodev_df_ioctl_detach_pt(df, uarg);
 	default:
-		return -EINVAL;
+		if (!df->vdev->ops->ioctl)
+			return -EINVAL;
+		return df->vdev->ops->ioctl(df->vdev, cmd, arg);
 	}
 }
 
 static ssize_t vfiodev_df_read(struct file *filep, char __user *buf,
 			       size_t count, loff_t *ppos)
 {
-	return -EINVAL;
+	struct vfiodev_df *df = filep->private_data;
+
+	if (!vfiodev_df_granted(df) || !df->vdev->ops->read)
+		return -EINVAL;
+	return df->vdev->ops->read(df->vdev, buf, count, ppos);
 }
 
 static ssize_t vfiodev_df_write(struct file *filep, const char __user *buf,
 				size_t count, loff_t *ppos)
 {
-	return -EINVAL;
+	struct vfiodev_df *df = filep->private_data;
+
+	if (!vfiodev_df_granted(df) || !df->vdev->ops->write)
+		return -EINVAL;
+	return df->vdev->ops->write(df->vdev, buf, count, ppos);
 }
 
 static int vfiodev_df_mmap(struct file *filep, struct vm_area_struct *vma)
 {
-	return -EINVAL;
+	struct vfiodev_df *df = filep->private_data;
+
+	if (!vfiodev_df_granted(df) || !df->vdev->ops->mmap)
+		return -EINVAL;
+	return df->vdev->ops->mmap(df->vdev, vma);
 }
+
+/**
+ * vfiodev_zap_user_mappings() - remove every user mapping of a device
+ * @vdev: the device, with a file bound (from that file's ioctl, read,
+ *	write or mmap fault, or from open_device/close_device)
+ *
+ * Drivers call this before the device stops answering at the addresses
+ * user space has mapped (memory decoding turned off, reset): the next
+ * access faults, and the driver's fault handler decides what it gets.
+ */
+void vfiodev_zap_user_mappings(struct vfiodev_device *vdev)
+{
+	struct address_space *mapping = READ_ONCE(vdev->mapping);
+
+	if (mapping)
+		unmap_mapping_range(mapping, 0, 0, true);
+}
+EXPORT_SYMBOL_NS_GPL(vfiodev_zap_user_mappings, VFIODEV_NS);
 
 const struct file_operations vfiodev_df_fops = {
 	.owner = THIS_MODULE,

@@ -31,12 +31,34 @@ struct vfiodev_device;
  *	still holds the device, with @count counting the requests made so far
  *	(0 first).  The driver asks user space to let go of the device; it must
  *	not block.
+ * @open_device: optional; called when a device file gains access to the
+ *	device (after VFIO_DEVICE_BIND_IOMMUFD, with the device's DMA owned
+ *	by that context), under &vfiodev_device.lock.  On failure the bind
+ *	is undone and user space sees the error.
+ * @close_device: optional; undoes @open_device when the file is closed,
+ *	under &vfiodev_device.lock.
+ * @ioctl: optional; the device file's ioctls that are not the core's,
+ *	once access is granted.  Without it they fail with -EINVAL.
+ * @read: optional; read(2)/pread(2) of the device file once access is
+ *	granted; the offset selects a region.  Without it: -EINVAL.
+ * @write: optional; the same for write(2)/pwrite(2).
+ * @mmap: optional; mmap(2) of the device file once access is granted.
+ *	Without it: -EINVAL.
  */
 struct vfiodev_device_ops {
 	char *name;
 	int (*init)(struct vfiodev_device *vdev);
 	void (*release)(struct vfiodev_device *vdev);
 	void (*request)(struct vfiodev_device *vdev, unsigned int count);
+	int (*open_device)(struct vfiodev_device *vdev);
+	void (*close_device)(struct vfiodev_device *vdev);
+	long (*ioctl)(struct vfiodev_device *vdev, unsigned int cmd,
+		      unsigned long arg);
+	ssize_t (*read)(struct vfiodev_device *vdev, char __user *buf,
+			size_t count, loff_t *ppos);
+	ssize_t (*write)(struct vfiodev_device *vdev, const char __user *buf,
+			 size_t count, loff_t *ppos);
+	int (*mmap)(struct vfiodev_device *vdev, struct vm_area_struct *vma);
 };
 
 /**
@@ -53,6 +75,8 @@ struct vfiodev_device_ops {
  * @lock: serialises binding device files to iommufd and their attach,
  *	detach and unbind (the upstream dev_set lock, for one device)
  * @open_count: device files bound to an iommufd, under @lock; at most one
+ * @mapping: address space of the bound device file, which holds every user
+ *	mapping of the device's regions; set under @lock while a file is bound
  *
  * Only @dev and @ops are for drivers to read; the rest belongs to the core.
  */
@@ -66,6 +90,7 @@ struct vfiodev_device {
 	struct completion comp;
 	struct mutex lock;	/* iommufd binding of the device files */
 	unsigned int open_count;
+	struct address_space *mapping;
 };
 
 struct vfiodev_device *_vfiodev_alloc_device(size_t size, struct device *dev,
@@ -95,5 +120,6 @@ struct vfiodev_device *_vfiodev_alloc_device(size_t size, struct device *dev,
 void vfiodev_put_device(struct vfiodev_device *vdev);
 int vfiodev_register_device(struct vfiodev_device *vdev);
 void vfiodev_unregister_device(struct vfiodev_device *vdev);
+void vfiodev_zap_user_mappings(struct vfiodev_device *vdev);
 
 #endif /* VFIODEV_H */

@@ -10,11 +10,14 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/iommu.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
 
 #include "../compat.h"
-#include "vdpci_core.h"
+#include "priv.h"
 
 static struct vdpci_core_device *to_vdpci(struct vfiodev_device *core_vdev)
 {
@@ -29,7 +32,12 @@ static struct vdpci_core_device *to_vdpci(struct vfiodev_device *core_vdev)
  */
 int vdpci_core_init_dev(struct vfiodev_device *core_vdev)
 {
-	to_vdpci(core_vdev)->pdev = to_pci_dev(core_vdev->dev);
+	struct vdpci_core_device *vdev = to_vdpci(core_vdev);
+
+	vdev->pdev = to_pci_dev(core_vdev->dev);
+	init_rwsem(&vdev->memory_lock);
+	mutex_init(&vdev->barmap_lock);
+	vdev->msix_bar = -1;
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_init_dev, VFIODEV_PCI_CORE_NS);
@@ -49,6 +57,433 @@ void vdpci_core_request(struct vfiodev_device *core_vdev, unsigned int count)
 			   "device in use by user space, unbind waits until it is released\n");
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_request, VFIODEV_PCI_CORE_NS);
+
+/**
+ * vdpci_memory_enabled() - does the device decode its memory BARs
+ * @vdev: an open device
+ *
+ * Context: memory_lock held.
+ *
+ * Return: the Memory Space bit of the command register.
+ */
+bool vdpci_memory_enabled(struct vdpci_core_device *vdev)
+{
+	u16 cmd;
+
+	if (pci_read_config_word(vdev->pdev, PCI_COMMAND, &cmd))
+		return false;
+	return cmd & PCI_COMMAND_MEMORY;
+}
+
+/**
+ * vdpci_zap_and_down_write_memory_lock() - stop user access to the BARs
+ * @vdev: an open device
+ *
+ * Takes memory_lock for write and removes every user mapping of the
+ * device, so that neither read/write nor an mmap fault reaches the device
+ * until up_write(): faults then find out whether memory decoding is on.
+ */
+void vdpci_zap_and_down_write_memory_lock(struct vdpci_core_device *vdev)
+{
+	down_write(&vdev->memory_lock);
+	vfiodev_zap_user_mappings(&vdev->vdev);
+}
+
+/* Where the MSI-X table is; msix_bar -1 without MSI-X. */
+static void vdpci_find_msix(struct vdpci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u16 flags;
+	u32 table;
+
+	vdev->msix_bar = -1;
+	if (!pdev->msix_cap)
+		return;
+	pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS, &flags);
+	pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE, &table);
+	vdev->msix_bar = table & PCI_MSIX_TABLE_BIR;
+	vdev->msix_offset = table & PCI_MSIX_TABLE_OFFSET;
+	vdev->msix_size = ((flags & PCI_MSIX_FLAGS_QSIZE) + 1) * PCI_MSIX_ENTRY_SIZE;
+}
+
+/*
+ * A BAR can be mmapped if it is memory space of at least a page: smaller
+ * ones could share their page with another device's registers.
+ */
+static void vdpci_probe_mmaps(struct vdpci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	int bar;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++)
+		vdev->bar_mmap_supported[bar] =
+			(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) &&
+			pci_resource_len(pdev, bar) >= PAGE_SIZE &&
+			PAGE_ALIGNED(pci_resource_start(pdev, bar));
+}
+
+/**
+ * vdpci_core_open_device - &vfiodev_device_ops.open_device for PCI devices
+ * @core_vdev: the device a file gains access to
+ *
+ * Powers the device up and enables it, resets it if it can be reset (so
+ * that user space starts from a known state, and to learn whether
+ * VFIO_DEVICE_FLAGS_RESET holds), and saves the config space to restore
+ * on close.  Context: process, under &vfiodev_device.lock.
+ *
+ * Return: 0; -EBUSY if the device lock is held elsewhere so that the reset
+ * cannot be tried; or the error of pci_enable_device().
+ */
+int vdpci_core_open_device(struct vfiodev_device *core_vdev)
+{
+	struct vdpci_core_device *vdev = to_vdpci(core_vdev);
+	struct pci_dev *pdev = vdev->pdev;
+	int ret;
+
+	pci_set_power_state(pdev, PCI_D0);
+	ret = pci_enable_device(pdev);
+	if (ret)
+		return ret;
+
+	ret = pci_try_reset_function(pdev);
+	if (ret == -EAGAIN) {
+		pci_disable_device(pdev);
+		return -EBUSY;
+	}
+	vdev->reset_works = !ret;
+
+	pci_save_state(pdev);
+	vdev->saved_state = pci_store_saved_state(pdev);
+	if (!vdev->saved_state)
+		pci_dbg(pdev, "no saved config space to restore on close\n");
+	vdpci_find_msix(vdev);
+	vdpci_probe_mmaps(vdev);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(vdpci_core_open_device, VFIODEV_PCI_CORE_NS);
+
+/**
+ * vdpci_core_close_device - &vfiodev_device_ops.close_device for PCI devices
+ * @core_vdev: the device whose last file goes
+ *
+ * Stops the device's DMA, resets it if it can be, and puts back the config
+ * space saved by vdpci_core_open_device(), so that the next user (or the
+ * host driver) finds the device as it was.  Context: process, under
+ * &vfiodev_device.lock.
+ */
+void vdpci_core_close_device(struct vfiodev_device *core_vdev)
+{
+	struct vdpci_core_device *vdev = to_vdpci(core_vdev);
+	struct pci_dev *pdev = vdev->pdev;
+
+	/* No mapping is left: each held the file open. */
+	vdpci_release_barmaps(vdev);
+	pci_clear_master(pdev);
+	pci_disable_device(pdev);
+	if (vdev->reset_works && pci_try_reset_function(pdev))
+		pci_dbg(pdev, "reset on close failed\n");
+	if (vdev->saved_state) {
+		pci_load_and_free_saved_state(pdev, &vdev->saved_state);
+		pci_restore_state(pdev);
+	}
+	vdev->reset_works = false;
+}
+EXPORT_SYMBOL_NS_GPL(vdpci_core_close_device, VFIODEV_PCI_CORE_NS);
+
+static long vdpci_ioctl_get_info(struct vdpci_core_device *vdev,
+				 struct vfio_device_info __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_device_info, num_irqs);
+	struct vfio_device_info info = {};
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	/* No capabilities to chain for PCI outside s390. */
+	minsz = min_t(size_t, info.argsz, sizeof(info));
+	info.flags = VFIO_DEVICE_FLAGS_PCI;
+	if (vdev->reset_works)
+		info.flags |= VFIO_DEVICE_FLAGS_RESET;
+	info.num_regions = VFIO_PCI_NUM_REGIONS;
+	info.num_irqs = VFIO_PCI_NUM_IRQS;
+	info.cap_offset = 0;
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static long vdpci_ioctl_get_region_info(struct vdpci_core_device *vdev,
+					struct vfio_region_info __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
+	struct {
+		struct vfio_region_info_cap_sparse_mmap sparse;
+		struct vfio_region_sparse_mmap_area areas[2];
+	} cap = {};
+	struct pci_dev *pdev = vdev->pdev;
+	struct vfio_region_info info;
+	size_t cap_size = 0;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	switch (info.index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		info.offset = VDPCI_INDEX_TO_OFFSET(info.index);
+		info.size = pdev->cfg_size;
+		info.flags = VFIO_REGION_INFO_FLAG_READ |
+			     VFIO_REGION_INFO_FLAG_WRITE;
+		break;
+	case VFIO_PCI_BAR0_REGION_INDEX ... VFIO_PCI_BAR5_REGION_INDEX:
+		info.offset = VDPCI_INDEX_TO_OFFSET(info.index);
+		info.size = pci_resource_len(pdev, info.index);
+		if (!info.size) {
+			info.flags = 0;
+			break;
+		}
+		info.flags = VFIO_REGION_INFO_FLAG_READ |
+			     VFIO_REGION_INFO_FLAG_WRITE;
+		if (!vdev->bar_mmap_supported[info.index])
+			break;
+		info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
+		if (info.index == vdev->msix_bar) {
+			u64 start = vdev->msix_offset & PAGE_MASK;
+			u64 end = PAGE_ALIGN((u64)vdev->msix_offset +
+					     vdev->msix_size);
+			u32 n = 0;
+
+			/* What is mmappable: the BAR without the table's pages. */
+			if (start) {
+				cap.areas[n].offset = 0;
+				cap.areas[n++].size = start;
+			}
+			if (end < info.size) {
+				cap.areas[n].offset = end;
+				cap.areas[n++].size = info.size - end;
+			}
+			cap.sparse.header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
+			cap.sparse.header.version = 1;
+			cap.sparse.nr_areas = n;
+			cap_size = struct_size(&cap.sparse, areas, n);
+		}
+		break;
+	case VFIO_PCI_ROM_REGION_INDEX:
+		info.offset = VDPCI_INDEX_TO_OFFSET(info.index);
+		info.size = 0;
+		info.flags = 0;
+		if (pci_resource_start(pdev, PCI_ROM_RESOURCE)) {
+			info.size = pci_resource_len(pdev, PCI_ROM_RESOURCE);
+			info.flags = VFIO_REGION_INFO_FLAG_READ;
+		}
+		break;
+	default:
+		/* VGA is not served (not for VGA devices either, yet). */
+		return -EINVAL;
+	}
+
+	if (cap_size) {
+		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
+		if (info.argsz < sizeof(info) + cap_size) {
+			/* Tell user space how much room the chain needs. */
+			info.argsz = sizeof(info) + cap_size;
+			info.cap_offset = 0;
+		} else {
+			if (copy_to_user(arg + 1, &cap, cap_size))
+				return -EFAULT;
+			info.cap_offset = sizeof(info);
+		}
+	}
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static long vdpci_ioctl_reset(struct vdpci_core_device *vdev)
+{
+	int ret;
+
+	if (!vdev->reset_works)
+		return -EINVAL;
+	/* Nothing of user space reaches the device while it resets. */
+	vdpci_zap_and_down_write_memory_lock(vdev);
+	pci_set_power_state(vdev->pdev, PCI_D0);
+	ret = pci_try_reset_function(vdev->pdev);
+	up_write(&vdev->memory_lock);
+	return ret;
+}
+
+/**
+ * vdpci_core_ioctl - &vfiodev_device_ops.ioctl for PCI devices
+ * @core_vdev: the device
+ * @cmd: the ioctl
+ * @arg: its argument, a user pointer
+ *
+ * Context: process.
+ *
+ * Return: the ioctl's result; -ENOTTY for an ioctl the library does not
+ * know, so that a variant driver wrapping this function can tell.
+ */
+long vdpci_core_ioctl(struct vfiodev_device *core_vdev, unsigned int cmd,
+		      unsigned long arg)
+{
+	struct vdpci_core_device *vdev = to_vdpci(core_vdev);
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VFIO_DEVICE_GET_INFO:
+		return vdpci_ioctl_get_info(vdev, uarg);
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return vdpci_ioctl_get_region_info(vdev, uarg);
+	case VFIO_DEVICE_RESET:
+		return vdpci_ioctl_reset(vdev);
+	default:
+		return -ENOTTY;
+	}
+}
+EXPORT_SYMBOL_NS_GPL(vdpci_core_ioctl, VFIODEV_PCI_CORE_NS);
+
+static ssize_t vdpci_rw(struct vdpci_core_device *vdev, char __user *buf,
+			size_t count, loff_t *ppos, bool iswrite)
+{
+	u64 index = VDPCI_OFFSET_TO_INDEX((u64)*ppos);
+
+	if (!count)
+		return 0;
+	switch (index) {
+	case VFIO_PCI_BAR0_REGION_INDEX ... VFIO_PCI_BAR5_REGION_INDEX:
+		return vdpci_bar_rw(vdev, buf, count, ppos, iswrite);
+	case VFIO_PCI_ROM_REGION_INDEX:
+		if (iswrite)
+			return -EINVAL;
+		return vdpci_bar_rw(vdev, buf, count, ppos, false);
+	default:
+		return -EINVAL;
+	}
+}
+
+/**
+ * vdpci_core_read - &vfiodev_device_ops.read for PCI devices
+ * @core_vdev: the device
+ * @buf: user buffer
+ * @count: bytes
+ * @ppos: region index and offset (VDPCI_INDEX_TO_OFFSET())
+ *
+ * Context: process.
+ *
+ * Return: bytes read, or a negative errno; -EINVAL for a region that
+ * cannot be read.
+ */
+ssize_t vdpci_core_read(struct vfiodev_device *core_vdev, char __user *buf,
+			size_t count, loff_t *ppos)
+{
+	return vdpci_rw(to_vdpci(core_vdev), buf, count, ppos, false);
+}
+EXPORT_SYMBOL_NS_GPL(vdpci_core_read, VFIODEV_PCI_CORE_NS);
+
+/**
+ * vdpci_core_write - &vfiodev_device_ops.write for PCI devices
+ * @core_vdev: the device
+ * @buf: user buffer
+ * @count: bytes
+ * @ppos: region index and offset (VDPCI_INDEX_TO_OFFSET())
+ *
+ * Context: process.
+ *
+ * Return: bytes written, or a negative errno; -EINVAL for a region that
+ * cannot be written.
+ */
+ssize_t vdpci_core_write(struct vfiodev_device *core_vdev,
+			 const char __user *buf, size_t count, loff_t *ppos)
+{
+	return vdpci_rw(to_vdpci(core_vdev), (char __user *)buf, count, ppos,
+			true);
+}
+EXPORT_SYMBOL_NS_GPL(vdpci_core_write, VFIODEV_PCI_CORE_NS);
+
+/*
+ * A fault maps the page if memory decoding is on, and raises SIGBUS if it
+ * is not; during a reset it waits for the reset to end.
+ */
+static vm_fault_t vdpci_mmap_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vdpci_core_device *vdev = vma->vm_private_data;
+	unsigned int index = vma->vm_pgoff >>
+			     (VDPCI_OFFSET_SHIFT - PAGE_SHIFT);
+	unsigned long pgoff = (vma->vm_pgoff &
+			       (BIT(VDPCI_OFFSET_SHIFT - PAGE_SHIFT) - 1)) +
+			      ((vmf->address - vma->vm_start) >> PAGE_SHIFT);
+	unsigned long pfn = (pci_resource_start(vdev->pdev, index) >>
+			     PAGE_SHIFT) + pgoff;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	down_read(&vdev->memory_lock);
+	if (vdpci_memory_enabled(vdev))
+		ret = vmf_insert_pfn(vma, vmf->address, pfn);
+	up_read(&vdev->memory_lock);
+	return ret;
+}
+
+static const struct vm_operations_struct vdpci_mmap_ops = {
+	.fault = vdpci_mmap_fault,
+};
+
+/**
+ * vdpci_core_mmap - &vfiodev_device_ops.mmap for PCI devices
+ * @core_vdev: the device
+ * @vma: a shared mapping of part of a BAR; its offset selects the BAR
+ *	(VDPCI_INDEX_TO_OFFSET())
+ *
+ * Pages are inserted on fault, so that the mapping can be taken away while
+ * the device does not decode memory or resets, and given back after.  The
+ * pages holding the MSI-X table cannot be mapped.
+ *
+ * Context: process, mmap_lock held for write.
+ *
+ * Return: 0; -EINVAL for a private mapping, a region or a range that cannot
+ * be mapped; or the error of claiming the BAR.
+ */
+int vdpci_core_mmap(struct vfiodev_device *core_vdev,
+		    struct vm_area_struct *vma)
+{
+	struct vdpci_core_device *vdev = to_vdpci(core_vdev);
+	struct pci_dev *pdev = vdev->pdev;
+	u64 req_start, req_len, phys_len;
+	unsigned int index;
+	int ret;
+
+	index = vma->vm_pgoff >> (VDPCI_OFFSET_SHIFT - PAGE_SHIFT);
+	if (index > VFIO_PCI_BAR5_REGION_INDEX)
+		return -EINVAL;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (!vdev->bar_mmap_supported[index])
+		return -EINVAL;
+
+	phys_len = PAGE_ALIGN(pci_resource_len(pdev, index));
+	req_len = vma->vm_end - vma->vm_start;
+	req_start = (u64)(vma->vm_pgoff &
+			  (BIT(VDPCI_OFFSET_SHIFT - PAGE_SHIFT) - 1)) <<
+		    PAGE_SHIFT;
+	if (req_start + req_len > phys_len)
+		return -EINVAL;
+	if (index == vdev->msix_bar &&
+	    req_start < PAGE_ALIGN((u64)vdev->msix_offset + vdev->msix_size) &&
+	    req_start + req_len > (vdev->msix_offset & PAGE_MASK))
+		return -EINVAL;
+
+	/* Not used for the mapping, but it claims the BAR. */
+	ret = vdpci_setup_barmap(vdev, index);
+	if (ret)
+		return ret;
+
+	vma->vm_private_data = vdev;
+	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	vma->vm_page_prot = pgprot_decrypted(vma->vm_page_prot);
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &vdpci_mmap_ops;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(vdpci_core_mmap, VFIODEV_PCI_CORE_NS);
 
 /**
  * vdpci_core_register_device - check and register a PCI device

@@ -20,6 +20,12 @@ static const struct vfiodev_device_ops vdpci_ops = {
 	.name = "vfiodev-pci",
 	.init = vdpci_core_init_dev,
 	.request = vdpci_core_request,
+	.open_device = vdpci_core_open_device,
+	.close_device = vdpci_core_close_device,
+	.ioctl = vdpci_core_ioctl,
+	.read = vdpci_core_read,
+	.write = vdpci_core_write,
+	.mmap = vdpci_core_mmap,
 };
 
 static int vdpci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
