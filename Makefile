@@ -23,7 +23,7 @@ B := $(CURDIR)/build
 
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 include $(B)/env.mk
-ifneq ($(filter check check-debug debug-kernel debug %-debug,$(MAKECMDGOALS) $(FLAVOUR)),)
+ifneq ($(filter check check-debug check-stock debug-kernel debug %-debug,$(MAKECMDGOALS) $(FLAVOUR)),)
 include $(B)/debug-env.mk
 endif
 endif

@@ -54,6 +54,7 @@ int vdpci_setup_barmap(struct vdpci_core_device *vdev, int bar)
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
+	/* The mapping is complete before another thread can see it. */
 	smp_store_release(&vdev->barmap[bar], io);
 out_unlock:
 	mutex_unlock(&vdev->barmap_lock);
