@@ -157,13 +157,17 @@ EXPORT_SYMBOL_IF_KUNIT(vfiodev_device_put_registration);
  * or even before it does, so the driver must be ready for that.
  * Context: process, may sleep.
  *
- * Return: 0, or a negative errno; on failure the device is not registered
- * and the caller still drops it with vfiodev_put_device().
+ * Return: 0, -EINVAL for migration support the core cannot serve, or a
+ * negative errno; on failure the device is not registered and the caller
+ * still drops it with vfiodev_put_device().
  */
 int vfiodev_register_device(struct vfiodev_device *vdev)
 {
 	int ret;
 
+	ret = vfiodev_check_migration_ops(vdev);
+	if (ret)
+		return ret;
 	ret = dev_set_name(&vdev->device, "vfio%u", vdev->index);
 	if (ret)
 		return ret;

@@ -245,6 +245,8 @@ static long vfiodev_df_unl_ioctl(struct file *filep, unsigned int cmd,
 		return vfiodev_df_ioctl_attach_pt(df, uarg);
 	case VFIO_DEVICE_DETACH_IOMMUFD_PT:
 		return vfiodev_df_ioctl_detach_pt(df, uarg);
+	case VFIO_DEVICE_FEATURE:
+		return vfiodev_ioctl_device_feature(df->vdev, uarg);
 	default:
 		if (!df->vdev->ops->ioctl)
 			return -EINVAL;

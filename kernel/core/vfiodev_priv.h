@@ -22,4 +22,9 @@ void vfiodev_device_put_registration(struct vfiodev_device *vdev);
 /* device_cdev.c */
 extern const struct file_operations vfiodev_df_fops;
 
+/* feature.c */
+int vfiodev_check_migration_ops(struct vfiodev_device *vdev);
+long vfiodev_ioctl_device_feature(struct vfiodev_device *vdev,
+				  struct vfio_device_feature __user *arg);
+
 #endif /* VFIODEV_PRIV_H */

@@ -71,6 +71,7 @@ ssize_t vdpci_core_write(struct vfiodev_device *core_vdev,
 			 const char __user *buf, size_t count, loff_t *ppos);
 int vdpci_core_mmap(struct vfiodev_device *core_vdev,
 		    struct vm_area_struct *vma);
+int vdpci_core_setup_barmap(struct vdpci_core_device *vdev, int bar);
 int vdpci_core_register_device(struct vdpci_core_device *vdev);
 void vdpci_core_unregister_device(struct vdpci_core_device *vdev);
 

@@ -16,8 +16,30 @@
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/stddef.h>
+#include <linux/vfio.h>
 
 struct vfiodev_device;
+
+/**
+ * struct vfiodev_migration_ops - a driver's live migration (STOP_COPY)
+ * @set_state: take the device to @new_state, stepping through the arcs
+ *	vfiodev_mig_get_next_state() gives; return the data file of the new
+ *	state (STOP_COPY: to read, RESUMING: to write), NULL for the other
+ *	states, or an ERR_PTR() (the device stays usable: a reset puts it
+ *	back in RUNNING)
+ * @get_state: the current state
+ * @get_data_size: optional; how many bytes STOP_COPY will produce
+ *
+ * The driver serialises these against each other and against reset.
+ */
+struct vfiodev_migration_ops {
+	struct file *(*set_state)(struct vfiodev_device *vdev,
+				  enum vfio_device_mig_state new_state);
+	int (*get_state)(struct vfiodev_device *vdev,
+			 enum vfio_device_mig_state *state);
+	int (*get_data_size)(struct vfiodev_device *vdev,
+			     unsigned long *stop_copy_length);
+};
 
 /**
  * struct vfiodev_device_ops - what a driver provides for its devices
@@ -44,6 +66,10 @@ struct vfiodev_device;
  * @write: optional; the same for write(2)/pwrite(2).
  * @mmap: optional; mmap(2) of the device file once access is granted.
  *	Without it: -EINVAL.
+ * @device_feature: optional; VFIO_DEVICE_FEATURE for the features the core
+ *	does not serve itself (it serves migration), with @flags checked and
+ *	@arg/@argsz the data after struct vfio_device_feature.  Without it,
+ *	or for a feature it does not have: -ENOTTY.
  */
 struct vfiodev_device_ops {
 	char *name;
@@ -59,6 +85,8 @@ struct vfiodev_device_ops {
 	ssize_t (*write)(struct vfiodev_device *vdev, const char __user *buf,
 			 size_t count, loff_t *ppos);
 	int (*mmap)(struct vfiodev_device *vdev, struct vm_area_struct *vma);
+	int (*device_feature)(struct vfiodev_device *vdev, u32 flags,
+			      void __user *arg, size_t argsz);
 };
 
 /**
@@ -77,8 +105,13 @@ struct vfiodev_device_ops {
  * @open_count: device files bound to an iommufd, under @lock; at most one
  * @mapping: address space of the bound device file, which holds every user
  *	mapping of the device's regions; set under @lock while a file is bound
+ * @mig_ops: the driver's migration support, or NULL; set before
+ *	registration
+ * @migration_flags: VFIO_MIGRATION_* the driver supports with @mig_ops;
+ *	only VFIO_MIGRATION_STOP_COPY is served
  *
- * Only @dev and @ops are for drivers to read; the rest belongs to the core.
+ * Only @dev and @ops are for drivers to read, and @mig_ops and
+ * @migration_flags for them to set; the rest belongs to the core.
  */
 struct vfiodev_device {
 	struct device *dev;
@@ -91,6 +124,8 @@ struct vfiodev_device {
 	struct mutex lock;	/* iommufd binding of the device files */
 	unsigned int open_count;
 	struct address_space *mapping;
+	const struct vfiodev_migration_ops *mig_ops;
+	u32 migration_flags;
 };
 
 struct vfiodev_device *_vfiodev_alloc_device(size_t size, struct device *dev,
@@ -121,5 +156,11 @@ void vfiodev_put_device(struct vfiodev_device *vdev);
 int vfiodev_register_device(struct vfiodev_device *vdev);
 void vfiodev_unregister_device(struct vfiodev_device *vdev);
 void vfiodev_zap_user_mappings(struct vfiodev_device *vdev);
+int vfiodev_check_feature(u32 flags, size_t argsz, u32 supported_ops,
+			  size_t minsz);
+int vfiodev_mig_get_next_state(struct vfiodev_device *vdev,
+			       enum vfio_device_mig_state cur,
+			       enum vfio_device_mig_state target,
+			       enum vfio_device_mig_state *next);
 
 #endif /* VFIODEV_H */

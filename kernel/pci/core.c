@@ -472,7 +472,7 @@ int vdpci_core_mmap(struct vfiodev_device *core_vdev,
 		return -EINVAL;
 
 	/* Not used for the mapping, but it claims the BAR. */
-	ret = vdpci_setup_barmap(vdev, index);
+	ret = vdpci_core_setup_barmap(vdev, index);
 	if (ret)
 		return ret;
 

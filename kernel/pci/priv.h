@@ -11,7 +11,6 @@
 bool vdpci_memory_enabled(struct vdpci_core_device *vdev);
 void vdpci_zap_and_down_write_memory_lock(struct vdpci_core_device *vdev);
 
-int vdpci_setup_barmap(struct vdpci_core_device *vdev, int bar);
 void vdpci_release_barmaps(struct vdpci_core_device *vdev);
 ssize_t vdpci_bar_rw(struct vdpci_core_device *vdev, char __user *buf,
 		     size_t count, loff_t *ppos, bool iswrite);

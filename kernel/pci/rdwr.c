@@ -18,19 +18,23 @@
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 
+#include "../compat.h"
 #include "priv.h"
 
 /**
- * vdpci_setup_barmap() - claim a BAR and map it for the kernel
+ * vdpci_core_setup_barmap() - claim a BAR and map it for the kernel
  * @vdev: an open device
  * @bar: the BAR
  *
  * Claiming the region keeps other drivers (and /dev/mem users that honour
- * claims) off it while user space has the device.
+ * claims) off it while user space has the device.  A variant driver that
+ * needs its device's registers calls this and then uses
+ * &vdpci_core_device.barmap[@bar] until the device is closed.
+ * Context: process, may sleep.
  *
  * Return: 0, -EBUSY if someone else holds the region, or -ENOMEM.
  */
-int vdpci_setup_barmap(struct vdpci_core_device *vdev, int bar)
+int vdpci_core_setup_barmap(struct vdpci_core_device *vdev, int bar)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	void __iomem *io;
@@ -60,6 +64,7 @@ out_unlock:
 	mutex_unlock(&vdev->barmap_lock);
 	return ret;
 }
+EXPORT_SYMBOL_NS_GPL(vdpci_core_setup_barmap, VFIODEV_PCI_CORE_NS);
 
 /**
  * vdpci_release_barmaps() - undo every vdpci_setup_barmap()
@@ -230,7 +235,7 @@ ssize_t vdpci_bar_rw(struct vdpci_core_device *vdev, char __user *buf,
 				      x_start, x_end, false, 4);
 		pci_unmap_rom(pdev, io);
 	} else {
-		done = vdpci_setup_barmap(vdev, bar);
+		done = vdpci_core_setup_barmap(vdev, bar);
 		if (done)
 			return done;
 		io = vdev->barmap[bar];

@@ -715,7 +715,7 @@ TEST_F(pdev, reset)
 /* Closing the device file gives the BARs back: nothing stays claimed. */
 TEST_F(pdev, close_releases_bars)
 {
-	const char *owner = stack_is_upstream() ? "vfio-pci" : "vfiodev";
+	const char *owner = stack_is_upstream() ? "vfio" : "vfiodev";
 	uint32_t v;
 
 	if (iomem_claimed_by(owner))

@@ -315,6 +315,7 @@ static inline const char *upstream_moddir(void)
 /* Our modules, in load order. */
 static const char * const vfiodev_modules[] = {
 	"vfiodev_iommu", "vfiodev", "vfiodev_pci_core", "vfiodev_pci",
+	"vfiodev_edu",
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,0 +1,657 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfiodev-edu: a variant driver for QEMU's edu device (1234:11e8) that adds
+ * live migration to what the PCI library gives every device.
+ *
+ * Built only on the library's exported API.  Its id table names the edu,
+ * so its "vfio_pci:" alias is a more specific match for the edu than the
+ * plain driver's, and it binds, like every vfiodev PCI driver, only
+ * through driver_override.
+ *
+ * Migration is STOP_COPY: in STOP the device is quiet (no factorial being
+ * computed, no DMA running), STOP_COPY hands user space a stream with the
+ * registers software can observe, and RESUMING takes such a stream and
+ * writes it into the device on the way to STOP.  The stream
+ * (struct vdedu_state) is little endian, versioned and checked before
+ * anything of it reaches the device: a malformed one changes nothing.
+ *
+ * The edu has no function reset.  This driver gives it one of its own:
+ * VFIO_DEVICE_RESET writes the registers back to their power-on values
+ * (and puts migration back in RUNNING), so the device is offered with
+ * VFIO_DEVICE_FLAGS_RESET and a failed migration arc can always be left.
+ * The direction and interrupt bits of the DMA command register cannot be
+ * written without starting a transfer, so neither reset nor resume touch
+ * them.
+ *
+ * Lock order: vfiodev_device::lock (open/close), then
+ * vdedu_device::state_mutex (migration state, its data files, reset),
+ * then the library's memory_lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/delay.h>
+#include <linux/file.h>
+#include <linux/io.h>
+#include <linux/iopoll.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "../../../compat.h"
+#include "vdpci_core.h"
+
+/* BAR0 registers (QEMU hw/misc/edu.c). */
+#define EDU_ID			0x00
+#define EDU_LIVENESS		0x04
+#define EDU_FACT		0x08
+#define EDU_STATUS		0x20
+#define EDU_STATUS_COMPUTING	BIT(0)
+#define EDU_STATUS_IRQFACT	BIT(7)
+#define EDU_IRQ_STATUS		0x24
+#define EDU_IRQ_RAISE		0x60
+#define EDU_IRQ_ACK		0x64
+#define EDU_DMA_SRC		0x80
+#define EDU_DMA_DST		0x88
+#define EDU_DMA_CNT		0x90
+#define EDU_DMA_CMD		0x98
+#define EDU_DMA_RUN		BIT(0)
+
+#define EDU_QUIESCE_US		(100 * USEC_PER_MSEC)
+
+#define VDEDU_MAGIC		0x31554445	/* "EDU1" */
+#define VDEDU_VERSION		1
+
+/**
+ * struct vdedu_state - the migration stream: edu's observable registers
+ * @magic: VDEDU_MAGIC
+ * @version: VDEDU_VERSION
+ * @size: sizeof(struct vdedu_state)
+ * @id: the identification register, which must match on resume
+ * @liveness: what the liveness register reads (the complement of what
+ *	was written last)
+ * @fact: the factorial register
+ * @status: the status register (interrupt-on-factorial bit; never
+ *	computing, the device is stopped)
+ * @irq_status: the interrupt status register
+ * @dma_src: DMA source address
+ * @dma_dst: DMA destination address
+ * @dma_cnt: DMA byte count
+ */
+struct vdedu_state {
+	__le32 magic;
+	__le32 version;
+	__le32 size;
+	__le32 id;
+	__le32 liveness;
+	__le32 fact;
+	__le32 status;
+	__le32 irq_status;
+	__le64 dma_src;
+	__le64 dma_dst;
+	__le64 dma_cnt;
+};
+
+/**
+ * struct vdedu_migf - a migration data file
+ * @filp: the file; it may outlive the device, and then only answers
+ *	-ENODEV
+ * @lock: serialises @buf, @len, @disabled against read/write and disable
+ * @state: the stream
+ * @len: bytes of @state produced (saving) or received (resuming)
+ * @disabled: the device left the state this file belongs to
+ */
+struct vdedu_migf {
+	struct file *filp;
+	struct mutex lock;	/* see above */
+	struct vdedu_state state;
+	size_t len;
+	bool disabled;
+};
+
+/**
+ * struct vdedu_device - an edu given to user space
+ * @core: the library's device; must stay the first member
+ * @state_mutex: migration state, data files and reset
+ * @mig_state: the current migration state
+ * @saving: the STOP_COPY data file, or NULL
+ * @resuming: the RESUMING data file, or NULL
+ * @has_function_reset: the library found a PCI reset that works
+ */
+struct vdedu_device {
+	struct vdpci_core_device core;
+	struct mutex state_mutex;	/* see above */
+	enum vfio_device_mig_state mig_state;
+	struct vdedu_migf *saving;
+	struct vdedu_migf *resuming;
+	bool has_function_reset;
+};
+
+static struct vdedu_device *to_edu(struct vfiodev_device *vdev)
+{
+	return container_of(vdev, struct vdedu_device, core.vdev);
+}
+
+/*
+ * BAR0 through the library's mapping.  Memory decoding may be off when
+ * user space has turned it off; the registers then read as ones and the
+ * migration arcs fail with -EIO.
+ */
+static int vdedu_bar(struct vdedu_device *edu, void __iomem **bar)
+{
+	struct vdpci_core_device *core = &edu->core;
+	int ret;
+
+	ret = vdpci_core_setup_barmap(core, 0);
+	if (ret)
+		return ret;
+	*bar = core->barmap[0];
+	if (ioread32(*bar + EDU_ID) == U32_MAX)
+		return -EIO;
+	return 0;
+}
+
+/* RUNNING -> STOP: wait until neither a factorial nor a DMA is running. */
+static int vdedu_quiesce(struct vdedu_device *edu)
+{
+	void __iomem *bar;
+	u32 val;
+	int ret;
+
+	ret = vdedu_bar(edu, &bar);
+	if (ret)
+		return ret;
+	ret = readl_poll_timeout(bar + EDU_STATUS, val,
+				 !(val & EDU_STATUS_COMPUTING), 100,
+				 EDU_QUIESCE_US);
+	if (ret)
+		return ret;
+	return readl_poll_timeout(bar + EDU_DMA_CMD, val,
+				  !(val & EDU_DMA_RUN), 100, EDU_QUIESCE_US);
+}
+
+static void vdedu_save(struct vdedu_device *edu, void __iomem *bar,
+		       struct vdedu_state *st)
+{
+	st->magic = cpu_to_le32(VDEDU_MAGIC);
+	st->version = cpu_to_le32(VDEDU_VERSION);
+	st->size = cpu_to_le32(sizeof(*st));
+	st->id = cpu_to_le32(ioread32(bar + EDU_ID));
+	st->liveness = cpu_to_le32(ioread32(bar + EDU_LIVENESS));
+	st->fact = cpu_to_le32(ioread32(bar + EDU_FACT));
+	st->status = cpu_to_le32(ioread32(bar + EDU_STATUS));
+	st->irq_status = cpu_to_le32(ioread32(bar + EDU_IRQ_STATUS));
+	st->dma_src = cpu_to_le64(readq(bar + EDU_DMA_SRC));
+	st->dma_dst = cpu_to_le64(readq(bar + EDU_DMA_DST));
+	st->dma_cnt = cpu_to_le64(readq(bar + EDU_DMA_CNT));
+}
+
+/*
+ * The factorial register can only be set by computing: find the n whose
+ * factorial, in the device's 32 bits, is @fact.  From 34 on it is 0.
+ */
+static int vdedu_fact_arg(u32 fact, u32 *n)
+{
+	u32 i, f = 1;
+
+	for (i = 1; i <= 34; i++) {
+		f *= i;
+		if (f == fact) {
+			*n = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int vdedu_state_check(const struct vdedu_state *st, size_t len,
+			     u32 id, u32 *n)
+{
+	if (len != sizeof(*st) || le32_to_cpu(st->magic) != VDEDU_MAGIC ||
+	    le32_to_cpu(st->version) != VDEDU_VERSION ||
+	    le32_to_cpu(st->size) != sizeof(*st) ||
+	    le32_to_cpu(st->id) != id)
+		return -EINVAL;
+	if (le32_to_cpu(st->status) & ~EDU_STATUS_IRQFACT)
+		return -EINVAL;
+	return vdedu_fact_arg(le32_to_cpu(st->fact), n);
+}
+
+/* RESUMING -> STOP: check the stream, then write it into the device. */
+static int vdedu_load(struct vdedu_device *edu, struct vdedu_migf *migf)
+{
+	struct vdedu_state *st = &migf->state;
+	void __iomem *bar;
+	u32 n, val;
+	int ret;
+
+	ret = vdedu_bar(edu, &bar);
+	if (ret)
+		return ret;
+	mutex_lock(&migf->lock);
+	ret = vdedu_state_check(st, migf->len, ioread32(bar + EDU_ID), &n);
+	if (ret)
+		goto out_unlock;
+
+	/* No interrupt for the factorial computed to restore it. */
+	iowrite32(0, bar + EDU_STATUS);
+	iowrite32(n, bar + EDU_FACT);
+	ret = readl_poll_timeout(bar + EDU_STATUS, val,
+				 !(val & EDU_STATUS_COMPUTING), 100,
+				 EDU_QUIESCE_US);
+	if (ret)
+		goto out_unlock;
+	iowrite32(le32_to_cpu(st->status), bar + EDU_STATUS);
+	iowrite32(~le32_to_cpu(st->liveness), bar + EDU_LIVENESS);
+	writeq(le64_to_cpu(st->dma_src), bar + EDU_DMA_SRC);
+	writeq(le64_to_cpu(st->dma_dst), bar + EDU_DMA_DST);
+	writeq(le64_to_cpu(st->dma_cnt), bar + EDU_DMA_CNT);
+	iowrite32(U32_MAX, bar + EDU_IRQ_ACK);
+	if (le32_to_cpu(st->irq_status))
+		iowrite32(le32_to_cpu(st->irq_status), bar + EDU_IRQ_RAISE);
+out_unlock:
+	mutex_unlock(&migf->lock);
+	return ret;
+}
+
+/* The registers as QEMU's edu has them after power-on. */
+static int vdedu_soft_reset(struct vdedu_device *edu)
+{
+	void __iomem *bar;
+	u32 val;
+	int ret;
+
+	ret = vdedu_quiesce(edu);
+	if (ret)
+		return ret;
+	ret = vdedu_bar(edu, &bar);
+	if (ret)
+		return ret;
+	iowrite32(0, bar + EDU_STATUS);
+	/* 34! has 32 factors of two: the register reads 0 again. */
+	iowrite32(34, bar + EDU_FACT);
+	ret = readl_poll_timeout(bar + EDU_STATUS, val,
+				 !(val & EDU_STATUS_COMPUTING), 100,
+				 EDU_QUIESCE_US);
+	if (ret)
+		return ret;
+	iowrite32(0, bar + EDU_LIVENESS);
+	writeq(0, bar + EDU_DMA_SRC);
+	writeq(0, bar + EDU_DMA_DST);
+	writeq(0, bar + EDU_DMA_CNT);
+	iowrite32(U32_MAX, bar + EDU_IRQ_ACK);
+	return 0;
+}
+
+static ssize_t vdedu_save_read(struct file *filp, char __user *buf,
+			       size_t len, loff_t *pos)
+{
+	struct vdedu_migf *migf = filp->private_data;
+	ssize_t ret;
+
+	/* A stream: no pread. */
+	if (pos)
+		return -ESPIPE;
+	pos = &filp->f_pos;
+
+	mutex_lock(&migf->lock);
+	if (migf->disabled) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	if (*pos >= migf->len) {
+		ret = 0;
+		goto out_unlock;
+	}
+	len = min_t(size_t, len, migf->len - *pos);
+	if (copy_to_user(buf, (u8 *)&migf->state + *pos, len)) {
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+	*pos += len;
+	ret = len;
+out_unlock:
+	mutex_unlock(&migf->lock);
+	return ret;
+}
+
+static ssize_t vdedu_resume_write(struct file *filp, const char __user *buf,
+				  size_t len, loff_t *pos)
+{
+	struct vdedu_migf *migf = filp->private_data;
+	ssize_t ret;
+
+	if (pos)
+		return -ESPIPE;
+	pos = &filp->f_pos;
+
+	mutex_lock(&migf->lock);
+	if (migf->disabled) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	/* More than a stream holds: it cannot be one. */
+	if (*pos < 0 || *pos > sizeof(migf->state) ||
+	    len > sizeof(migf->state) - *pos) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	if (copy_from_user((u8 *)&migf->state + *pos, buf, len)) {
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+	*pos += len;
+	migf->len = *pos;
+	ret = len;
+out_unlock:
+	mutex_unlock(&migf->lock);
+	return ret;
+}
+
+static int vdedu_migf_release(struct inode *inode, struct file *filp)
+{
+	struct vdedu_migf *migf = filp->private_data;
+
+	mutex_destroy(&migf->lock);
+	kfree(migf);
+	return 0;
+}
+
+static const struct file_operations vdedu_save_fops = {
+	.owner = THIS_MODULE,
+	.read = vdedu_save_read,
+	.release = vdedu_migf_release,
+};
+
+static const struct file_operations vdedu_resume_fops = {
+	.owner = THIS_MODULE,
+	.write = vdedu_resume_write,
+	.release = vdedu_migf_release,
+};
+
+static struct vdedu_migf *vdedu_migf_create(struct vdedu_device *edu,
+					    const struct file_operations *fops,
+					    int mode)
+{
+	struct vdedu_migf *migf;
+
+	migf = kzalloc(sizeof(*migf), GFP_KERNEL_ACCOUNT);
+	if (!migf)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&migf->lock);
+	migf->filp = anon_inode_getfile("vfiodev_edu_mig", fops, migf, mode);
+	if (IS_ERR(migf->filp)) {
+		struct file *err = migf->filp;
+
+		mutex_destroy(&migf->lock);
+		kfree(migf);
+		return ERR_CAST(err);
+	}
+	stream_open(migf->filp->f_inode, migf->filp);
+	/* One reference for user space (the fd), one for the device. */
+	get_file(migf->filp);
+	return migf;
+}
+
+/* The device leaves the file's state: user space's fd reads/writes no more. */
+static void vdedu_migf_disable(struct vdedu_migf **pmigf)
+{
+	struct vdedu_migf *migf = *pmigf;
+
+	if (!migf)
+		return;
+	mutex_lock(&migf->lock);
+	migf->disabled = true;
+	mutex_unlock(&migf->lock);
+	fput(migf->filp);
+	*pmigf = NULL;
+}
+
+static void vdedu_disable_files(struct vdedu_device *edu)
+{
+	vdedu_migf_disable(&edu->saving);
+	vdedu_migf_disable(&edu->resuming);
+}
+
+/* One arc of the state machine, from edu->mig_state to @next. */
+static struct file *vdedu_step(struct vdedu_device *edu,
+			       enum vfio_device_mig_state next)
+{
+	enum vfio_device_mig_state cur = edu->mig_state;
+	struct vdedu_migf *migf;
+	void __iomem *bar;
+	int ret;
+
+	if (cur == VFIO_DEVICE_STATE_RUNNING &&
+	    next == VFIO_DEVICE_STATE_STOP) {
+		ret = vdedu_quiesce(edu);
+		return ret ? ERR_PTR(ret) : NULL;
+	}
+	if (cur == VFIO_DEVICE_STATE_STOP &&
+	    next == VFIO_DEVICE_STATE_RUNNING)
+		return NULL;
+	if (cur == VFIO_DEVICE_STATE_STOP &&
+	    next == VFIO_DEVICE_STATE_STOP_COPY) {
+		ret = vdedu_bar(edu, &bar);
+		if (ret)
+			return ERR_PTR(ret);
+		migf = vdedu_migf_create(edu, &vdedu_save_fops, O_RDONLY);
+		if (IS_ERR(migf))
+			return ERR_CAST(migf);
+		vdedu_save(edu, bar, &migf->state);
+		migf->len = sizeof(migf->state);
+		edu->saving = migf;
+		return migf->filp;
+	}
+	if (cur == VFIO_DEVICE_STATE_STOP_COPY &&
+	    next == VFIO_DEVICE_STATE_STOP) {
+		vdedu_migf_disable(&edu->saving);
+		return NULL;
+	}
+	if (cur == VFIO_DEVICE_STATE_STOP &&
+	    next == VFIO_DEVICE_STATE_RESUMING) {
+		migf = vdedu_migf_create(edu, &vdedu_resume_fops, O_WRONLY);
+		if (IS_ERR(migf))
+			return ERR_CAST(migf);
+		edu->resuming = migf;
+		return migf->filp;
+	}
+	if (cur == VFIO_DEVICE_STATE_RESUMING &&
+	    next == VFIO_DEVICE_STATE_STOP) {
+		ret = vdedu_load(edu, edu->resuming);
+		if (ret)
+			return ERR_PTR(ret);
+		vdedu_migf_disable(&edu->resuming);
+		return NULL;
+	}
+	/* vfiodev_mig_get_next_state() gives no other arc. */
+	return ERR_PTR(-EINVAL);
+}
+
+static struct file *vdedu_set_state(struct vfiodev_device *vdev,
+				    enum vfio_device_mig_state target)
+{
+	struct vdedu_device *edu = to_edu(vdev);
+	enum vfio_device_mig_state next;
+	struct file *res = NULL;
+	int ret;
+
+	mutex_lock(&edu->state_mutex);
+	while (edu->mig_state != target) {
+		ret = vfiodev_mig_get_next_state(vdev, edu->mig_state, target,
+						 &next);
+		if (ret) {
+			res = ERR_PTR(ret);
+			break;
+		}
+		res = vdedu_step(edu, next);
+		if (IS_ERR(res))
+			break;
+		edu->mig_state = next;
+		/* A data file is only handed out by the last arc. */
+		if (res && next != target) {
+			fput(res);
+			res = ERR_PTR(-EINVAL);
+			break;
+		}
+	}
+	mutex_unlock(&edu->state_mutex);
+	return res;
+}
+
+static int vdedu_get_state(struct vfiodev_device *vdev,
+			   enum vfio_device_mig_state *state)
+{
+	struct vdedu_device *edu = to_edu(vdev);
+
+	mutex_lock(&edu->state_mutex);
+	*state = edu->mig_state;
+	mutex_unlock(&edu->state_mutex);
+	return 0;
+}
+
+static int vdedu_get_data_size(struct vfiodev_device *vdev,
+			       unsigned long *len)
+{
+	*len = sizeof(struct vdedu_state);
+	return 0;
+}
+
+static const struct vfiodev_migration_ops vdedu_mig_ops = {
+	.set_state = vdedu_set_state,
+	.get_state = vdedu_get_state,
+	.get_data_size = vdedu_get_data_size,
+};
+
+static int vdedu_init_dev(struct vfiodev_device *vdev)
+{
+	struct vdedu_device *edu = to_edu(vdev);
+
+	mutex_init(&edu->state_mutex);
+	vdev->mig_ops = &vdedu_mig_ops;
+	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY;
+	return vdpci_core_init_dev(vdev);
+}
+
+static void vdedu_release_dev(struct vfiodev_device *vdev)
+{
+	mutex_destroy(&to_edu(vdev)->state_mutex);
+}
+
+static int vdedu_open_device(struct vfiodev_device *vdev)
+{
+	struct vdedu_device *edu = to_edu(vdev);
+	int ret;
+
+	ret = vdpci_core_open_device(vdev);
+	if (ret)
+		return ret;
+	mutex_lock(&edu->state_mutex);
+	edu->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	/* Ours when PCI has none: VFIO_DEVICE_FLAGS_RESET either way. */
+	edu->has_function_reset = edu->core.reset_works;
+	edu->core.reset_works = true;
+	mutex_unlock(&edu->state_mutex);
+	return 0;
+}
+
+static void vdedu_close_device(struct vfiodev_device *vdev)
+{
+	struct vdedu_device *edu = to_edu(vdev);
+
+	mutex_lock(&edu->state_mutex);
+	vdedu_disable_files(edu);
+	edu->core.reset_works = edu->has_function_reset;
+	mutex_unlock(&edu->state_mutex);
+	vdpci_core_close_device(vdev);
+}
+
+/*
+ * VFIO_DEVICE_RESET: the PCI reset if there is one, the edu's own
+ * otherwise; either puts migration back in RUNNING, which is how user
+ * space leaves a failed arc.
+ */
+static long vdedu_ioctl(struct vfiodev_device *vdev, unsigned int cmd,
+			unsigned long arg)
+{
+	struct vdedu_device *edu = to_edu(vdev);
+	long ret;
+
+	if (cmd != VFIO_DEVICE_RESET)
+		return vdpci_core_ioctl(vdev, cmd, arg);
+
+	mutex_lock(&edu->state_mutex);
+	if (edu->has_function_reset)
+		ret = vdpci_core_ioctl(vdev, cmd, arg);
+	else
+		ret = vdedu_soft_reset(edu);
+	if (!ret) {
+		vdedu_disable_files(edu);
+		edu->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	}
+	mutex_unlock(&edu->state_mutex);
+	return ret;
+}
+
+static const struct vfiodev_device_ops vdedu_ops = {
+	.name = "vfiodev-edu",
+	.init = vdedu_init_dev,
+	.release = vdedu_release_dev,
+	.request = vdpci_core_request,
+	.open_device = vdedu_open_device,
+	.close_device = vdedu_close_device,
+	.ioctl = vdedu_ioctl,
+	.read = vdpci_core_read,
+	.write = vdpci_core_write,
+	.mmap = vdpci_core_mmap,
+};
+
+static int vdedu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct vdedu_device *edu;
+	int ret;
+
+	edu = vfiodev_alloc_device(struct vdedu_device, core.vdev, &pdev->dev,
+				   &vdedu_ops);
+	if (IS_ERR(edu))
+		return PTR_ERR(edu);
+	dev_set_drvdata(&pdev->dev, edu);
+	ret = vdpci_core_register_device(&edu->core);
+	if (ret)
+		goto out_put;
+	return 0;
+
+out_put:
+	vfiodev_put_device(&edu->core.vdev);
+	return ret;
+}
+
+static void vdedu_remove(struct pci_dev *pdev)
+{
+	struct vdedu_device *edu = dev_get_drvdata(&pdev->dev);
+
+	vdpci_core_unregister_device(&edu->core);
+	vfiodev_put_device(&edu->core.vdev);
+}
+
+static const struct pci_device_id vdedu_table[] = {
+	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(0x1234, 0x11e8) },
+	{}
+};
+MODULE_DEVICE_TABLE(pci, vdedu_table);
+
+static struct pci_driver vdedu_driver = {
+	.name = "vfiodev-edu",
+	.id_table = vdedu_table,
+	.probe = vdedu_probe,
+	.remove = vdedu_remove,
+	.driver_managed_dma = true,
+};
+module_pci_driver(vdedu_driver);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vfiodev-edu: QEMU's edu device for user space, with live migration");
+MODULE_IMPORT_NS(VFIODEV_NS);
+MODULE_IMPORT_NS(VFIODEV_PCI_CORE_NS);
