@@ -4,7 +4,9 @@
 # Boot the vfiodev test guest under QEMU (TCG) with a real emulated IOMMU and
 # real emulated PCI devices:
 #   q35 + intel-iommu (interrupt remapping; snoop-control on or off), two edu
-#   devices (DMA engine, MSI), an nvme with a small scratch drive, an e1000e.
+#   devices (DMA engine, MSI) on the root bus, a two-function edu behind a
+#   PCIe root port (its slot and bus can be reset: hot reset tests), an nvme
+#   with a small scratch drive, an e1000e.
 #
 # Usage: run-guest.sh [options] KERNEL INITRD
 #   --mode check|demo|shell   what the guest does (default shell)
@@ -62,6 +64,9 @@ args=(
 	-nodefaults -no-reboot -display none
 	-device "intel-iommu,intremap=on,snoop-control=$snoop"
 	-device edu -device edu
+	-device pcie-root-port,id=rp1,chassis=1,slot=1
+	-device edu,bus=rp1,addr=0.0,multifunction=on
+	-device edu,bus=rp1,addr=0.1
 	-drive "file=$scratch,if=none,id=nvm,format=raw"
 	-device nvme,serial=vfiodev0,drive=nvm
 	-netdev user,id=net0,restrict=on -device e1000e,netdev=net0

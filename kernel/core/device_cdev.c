@@ -93,6 +93,7 @@ static int vfiodev_df_release(struct inode *inode, struct file *filep)
 	if (df->idev) {
 		if (vdev->ops->close_device)
 			vdev->ops->close_device(vdev);
+		vdev->idev = NULL;
 		vdiommu_device_unbind(df->idev);
 		WRITE_ONCE(vdev->mapping, NULL);
 		vdev->open_count--;
@@ -150,11 +151,13 @@ static long vfiodev_df_ioctl_bind_iommufd(struct file *filep,
 		ret = -EFAULT;
 		goto err_unbind;
 	}
-	/* Before open_device(), which may already zap. */
+	/* Before open_device(), which may already use them. */
 	WRITE_ONCE(vdev->mapping, filep->f_mapping);
+	vdev->idev = idev;
 	if (vdev->ops->open_device) {
 		ret = vdev->ops->open_device(vdev);
 		if (ret) {
+			vdev->idev = NULL;
 			WRITE_ONCE(vdev->mapping, NULL);
 			goto err_unbind;
 		}
@@ -300,6 +303,35 @@ void vfiodev_zap_user_mappings(struct vfiodev_device *vdev)
 		unmap_mapping_range(mapping, 0, 0, true);
 }
 EXPORT_SYMBOL_NS_GPL(vfiodev_zap_user_mappings, VFIODEV_NS);
+
+/**
+ * vfiodev_device_iommufd_id() - a device's ID in another's iommufd context
+ * @vdev: a device with a bound file, from an ioctl of that file
+ * @other: a vfiodev device (@vdev itself included)
+ *
+ * For a reset that touches several devices: who owns each of them.
+ * Context: process; takes @other's lock.
+ *
+ * Return: the ID of @other in the context @vdev is bound to; -ENOENT if no
+ * file of @other is bound; -EXDEV if it is bound to another context.
+ */
+int vfiodev_device_iommufd_id(struct vfiodev_device *vdev,
+			      struct vfiodev_device *other)
+{
+	int ret = -ENOENT;
+	u32 id;
+
+	if (other != vdev)
+		mutex_lock(&other->lock);
+	if (other->idev && vdev->idev) {
+		id = vdiommu_device_id(other->idev, vdev->idev);
+		ret = id ? id : -EXDEV;
+	}
+	if (other != vdev)
+		mutex_unlock(&other->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(vfiodev_device_iommufd_id, VFIODEV_NS);
 
 const struct file_operations vfiodev_df_fops = {
 	.owner = THIS_MODULE,

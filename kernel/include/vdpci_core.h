@@ -4,6 +4,7 @@
  * and variant drivers) build on.
  *
  * Lock order (outermost first):
+ *   the library's list of devices (hot reset; see reset.c)
  *   vfiodev_device::lock        (bind, open_device, close_device)
  *   vdpci_core_device::memory_lock  (write: memory decode off, reset;
  *                                    read: BAR access, mmap faults)
@@ -40,6 +41,8 @@
  * @msix_bar: BAR holding the MSI-X table, or -1
  * @msix_offset: offset of the MSI-X table in @msix_bar
  * @msix_size: size of the MSI-X table in bytes
+ * @devices_item: on the library's list of registered devices, which hot
+ *	reset consults
  *
  * Variant drivers embed this structure, at offset 0, in their own.  The
  * members after @pdev belong to the library and, except the locks, are
@@ -57,6 +60,7 @@ struct vdpci_core_device {
 	int msix_bar;
 	u32 msix_offset;
 	u32 msix_size;
+	struct list_head devices_item;
 };
 
 int vdpci_core_init_dev(struct vfiodev_device *core_vdev);

@@ -18,6 +18,7 @@
 #include <linux/stddef.h>
 #include <linux/vfio.h>
 
+struct vdiommu_device;
 struct vfiodev_device;
 
 /**
@@ -105,6 +106,8 @@ struct vfiodev_device_ops {
  * @open_count: device files bound to an iommufd, under @lock; at most one
  * @mapping: address space of the bound device file, which holds every user
  *	mapping of the device's regions; set under @lock while a file is bound
+ * @idev: the device as bound to an iommufd context by its bound file, or
+ *	NULL; set under @lock
  * @mig_ops: the driver's migration support, or NULL; set before
  *	registration
  * @migration_flags: VFIO_MIGRATION_* the driver supports with @mig_ops;
@@ -124,6 +127,7 @@ struct vfiodev_device {
 	struct mutex lock;	/* iommufd binding of the device files */
 	unsigned int open_count;
 	struct address_space *mapping;
+	struct vdiommu_device *idev;
 	const struct vfiodev_migration_ops *mig_ops;
 	u32 migration_flags;
 };
@@ -156,6 +160,8 @@ void vfiodev_put_device(struct vfiodev_device *vdev);
 int vfiodev_register_device(struct vfiodev_device *vdev);
 void vfiodev_unregister_device(struct vfiodev_device *vdev);
 void vfiodev_zap_user_mappings(struct vfiodev_device *vdev);
+int vfiodev_device_iommufd_id(struct vfiodev_device *vdev,
+			      struct vfiodev_device *other);
 int vfiodev_check_feature(u32 flags, size_t argsz, u32 supported_ops,
 			  size_t minsz);
 int vfiodev_mig_get_next_state(struct vfiodev_device *vdev,

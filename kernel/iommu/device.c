@@ -525,6 +525,22 @@ void vdiommu_device_unbind(struct vdiommu_device *idev)
 EXPORT_SYMBOL_NS_GPL(vdiommu_device_unbind, VFIODEV_IOMMU_NS);
 
 /**
+ * vdiommu_device_id() - the ID user space knows a bound device by
+ * @idev: the device
+ * @other: another bound device, or NULL
+ *
+ * Return: the device's ID in its context; with @other, 0 when the two are
+ * bound to different contexts (IDs start at 1).
+ */
+u32 vdiommu_device_id(struct vdiommu_device *idev, struct vdiommu_device *other)
+{
+	if (other && other->ictx != idev->ictx)
+		return 0;
+	return idev->obj.id;
+}
+EXPORT_SYMBOL_NS_GPL(vdiommu_device_id, VFIODEV_IOMMU_NS);
+
+/**
  * vdiommu_device_enforced_coherent() - is the device's DMA coherent now
  * @idev: the device
  *

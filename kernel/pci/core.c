@@ -335,6 +335,10 @@ long vdpci_core_ioctl(struct vfiodev_device *core_vdev, unsigned int cmd,
 		return vdpci_ioctl_get_region_info(vdev, uarg);
 	case VFIO_DEVICE_RESET:
 		return vdpci_ioctl_reset(vdev);
+	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
+		return vdpci_ioctl_hot_reset_info(vdev, uarg);
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		return vdpci_ioctl_hot_reset(vdev, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -500,6 +504,7 @@ int vdpci_core_register_device(struct vdpci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	struct iommu_group *group;
+	int ret;
 
 	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL)
 		return -EINVAL;
@@ -511,7 +516,11 @@ int vdpci_core_register_device(struct vdpci_core_device *vdev)
 	}
 	iommu_group_put(group);
 
-	return vfiodev_register_device(&vdev->vdev);
+	vdpci_devices_add(vdev);
+	ret = vfiodev_register_device(&vdev->vdev);
+	if (ret)
+		vdpci_devices_del(vdev);
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_register_device, VFIODEV_PCI_CORE_NS);
 
@@ -524,6 +533,8 @@ EXPORT_SYMBOL_NS_GPL(vdpci_core_register_device, VFIODEV_PCI_CORE_NS);
  */
 void vdpci_core_unregister_device(struct vdpci_core_device *vdev)
 {
+	/* Not while waiting below: a hot reset would wait for the list. */
+	vdpci_devices_del(vdev);
 	vfiodev_unregister_device(&vdev->vdev);
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_unregister_device, VFIODEV_PCI_CORE_NS);

@@ -6,6 +6,8 @@
 #ifndef VDPCI_PRIV_H
 #define VDPCI_PRIV_H
 
+#include <linux/vfio.h>
+
 #include "vdpci_core.h"
 
 bool vdpci_memory_enabled(struct vdpci_core_device *vdev);
@@ -14,5 +16,12 @@ void vdpci_zap_and_down_write_memory_lock(struct vdpci_core_device *vdev);
 void vdpci_release_barmaps(struct vdpci_core_device *vdev);
 ssize_t vdpci_bar_rw(struct vdpci_core_device *vdev, char __user *buf,
 		     size_t count, loff_t *ppos, bool iswrite);
+
+void vdpci_devices_add(struct vdpci_core_device *vdev);
+void vdpci_devices_del(struct vdpci_core_device *vdev);
+long vdpci_ioctl_hot_reset_info(struct vdpci_core_device *vdev,
+				struct vfio_pci_hot_reset_info __user *arg);
+long vdpci_ioctl_hot_reset(struct vdpci_core_device *vdev,
+			   struct vfio_pci_hot_reset __user *arg);
 
 #endif /* VDPCI_PRIV_H */

@@ -227,12 +227,12 @@ static void wr64(volatile uint8_t *bar, unsigned int off, uint64_t val)
 }
 
 /*
- * Turns on memory decoding and bus mastering in the command register and
- * maps BAR0, both through sysfs, and checks that it is an edu that
- * answers.
+ * Turns on memory decoding and bus mastering in the command register
+ * (through sysfs) and maps BAR0 through the bound device file, region 0,
+ * as a user space driver does; checks that it is an edu that answers.
  */
 static volatile uint8_t *edu_bar(struct __test_metadata *_metadata,
-				 const char *bdf)
+				 const char *bdf, int devfd)
 {
 	char path[PATH_MAX];
 	volatile uint8_t *bar;
@@ -248,12 +248,9 @@ static volatile uint8_t *edu_bar(struct __test_metadata *_metadata,
 	ASSERT_EQ(2, pwrite(fd, &cmd, 2, PCI_CMD_OFF));
 	close(fd);
 
-	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/resource0", bdf);
-	fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	p = mmap(NULL, EDU_BAR_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	ASSERT_NE(MAP_FAILED, p);
+	p = mmap(NULL, EDU_BAR_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, devfd,
+		 (off_t)VFIO_PCI_BAR0_REGION_INDEX << 40);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap of BAR0: %s", strerror(errno));
 	bar = p;
 	ASSERT_EQ(EDU_ID_VALUE, rd32(bar, EDU_ID));
 	wr32(bar, EDU_LIVENESS, 0x12345678);
@@ -1005,7 +1002,7 @@ TEST_F_TIMEOUT(dev, dma_auto_domain, 180)
 	bind_attach(_metadata, self);
 	ASSERT_EQ(0, ufd_map_fixed(self->iommufd, self->ioas, self->buf,
 				   4 * PAGE_SZ, IOVA_A));
-	self->bar = edu_bar(_metadata, self->bdf);
+	self->bar = edu_bar(_metadata, self->bdf, self->devfd);
 	dma_roundtrip(_metadata, self, IOVA_A, 1);
 	/* The same memory at a kernel-chosen IOVA, where the edu reaches. */
 	ASSERT_EQ(0, ufd_unmap(self->iommufd, self->ioas, IOVA_A,
@@ -1035,7 +1032,7 @@ TEST_F_TIMEOUT(dev, dma_hwpt, 180)
 				&hwpt));
 	pt = hwpt;
 	ASSERT_EQ(0, dev_attach(self->devfd, &pt));
-	self->bar = edu_bar(_metadata, self->bdf);
+	self->bar = edu_bar(_metadata, self->bdf, self->devfd);
 	dma_roundtrip(_metadata, self, IOVA_A, 3);
 
 	/* Replaced by an automatic domain of the same IOAS: still mapped. */
@@ -1065,7 +1062,7 @@ TEST_F_TIMEOUT(dev, dma_faults, 180)
 				     IOMMU_IOAS_MAP_FIXED_IOVA |
 				     IOMMU_IOAS_MAP_READABLE));
 	}
-	self->bar = edu_bar(_metadata, self->bdf);
+	self->bar = edu_bar(_metadata, self->bdf, self->devfd);
 	/* Something known in the device's buffer first. */
 	fill(self->buf, PAGE_SZ, 7);
 	ASSERT_EQ(0, dma_to_dev(self->bar, IOVA_A, 0, EDU_DMA_MAX));
@@ -1096,7 +1093,7 @@ TEST_F_TIMEOUT(dev, dma_blocked, 180)
 	ASSERT_EQ(0, ufd_ioas_alloc(self->iommufd, &self->ioas));
 	ASSERT_EQ(0, ufd_map_fixed(self->iommufd, self->ioas, self->buf,
 				   4 * PAGE_SZ, IOVA_A));
-	self->bar = edu_bar(_metadata, self->bdf);
+	self->bar = edu_bar(_metadata, self->bdf, self->devfd);
 	dma_fault(_metadata, self, IOVA_A, true);
 	EXPECT_TRUE(all_are(self->buf, BUF_SIZE, (char)0xaa));
 
