@@ -52,7 +52,8 @@ def scan(lines):
     excused = 0         # lines left in an excused dump_stack
     ours_loaded = False
     injecting = False
-    for line in lines:
+    lines = list(lines)
+    for i, line in enumerate(lines):
         if FIRST_LOAD in line or "VFIODEV-GUEST" in line:
             ours_loaded = True
         m = EXPECT_RE.search(line)
@@ -76,7 +77,11 @@ def scan(lines):
             continue
         excused = max(0, excused - 1)
         if SPLAT_RE.search(line):
-            where = "" if ours_loaded else " (during boot, before our modules)"
+            # A dmesg dump may have lost the lines before; a trace through
+            # our modules settles it.
+            ours = ours_loaded or any(OUR_MODULES_RE.search(x)
+                                      for x in lines[i:i + 80])
+            where = "" if ours else " (during boot, before our modules)"
             splats.append(line + where)
     return splats
 

@@ -305,33 +305,25 @@ void vfiodev_zap_user_mappings(struct vfiodev_device *vdev)
 EXPORT_SYMBOL_NS_GPL(vfiodev_zap_user_mappings, VFIODEV_NS);
 
 /**
- * vfiodev_device_iommufd_id() - a device's ID in another's iommufd context
- * @vdev: a device with a bound file, from an ioctl of that file
- * @other: a vfiodev device (@vdev itself included)
+ * vfiodev_device_iommufd() - the iommufd context a device's file is bound to
+ * @vdev: the device, from its open_device callback or one of its bound
+ *	file's callbacks (the binding cannot change then)
+ * @devid: set to the device's ID in that context
  *
- * For a reset that touches several devices: who owns each of them.
- * Context: process; takes @other's lock.
+ * For a reset that touches several devices: drivers record this at open
+ * and compare it to learn who owns which device.
  *
- * Return: the ID of @other in the context @vdev is bound to; -ENOENT if no
- * file of @other is bound; -EXDEV if it is bound to another context.
+ * Return: an opaque pointer, equal for devices bound to the same context;
+ * NULL if no file of @vdev is bound.
  */
-int vfiodev_device_iommufd_id(struct vfiodev_device *vdev,
-			      struct vfiodev_device *other)
+const void *vfiodev_device_iommufd(struct vfiodev_device *vdev, u32 *devid)
 {
-	int ret = -ENOENT;
-	u32 id;
-
-	if (other != vdev)
-		mutex_lock(&other->lock);
-	if (other->idev && vdev->idev) {
-		id = vdiommu_device_id(other->idev, vdev->idev);
-		ret = id ? id : -EXDEV;
-	}
-	if (other != vdev)
-		mutex_unlock(&other->lock);
-	return ret;
+	*devid = 0;
+	if (!vdev->idev)
+		return NULL;
+	return vdiommu_device_ctx(vdev->idev, devid);
 }
-EXPORT_SYMBOL_NS_GPL(vfiodev_device_iommufd_id, VFIODEV_NS);
+EXPORT_SYMBOL_NS_GPL(vfiodev_device_iommufd, VFIODEV_NS);
 
 const struct file_operations vfiodev_df_fops = {
 	.owner = THIS_MODULE,

@@ -26,7 +26,7 @@ void vdiommu_device_unbind(struct vdiommu_device *idev);
 int vdiommu_device_attach(struct vdiommu_device *idev, u32 *pt_id);
 void vdiommu_device_detach(struct vdiommu_device *idev);
 bool vdiommu_device_enforced_coherent(struct vdiommu_device *idev);
-u32 vdiommu_device_id(struct vdiommu_device *idev,
-		      struct vdiommu_device *other);
+const struct vdiommu_ctx *vdiommu_device_ctx(struct vdiommu_device *idev,
+					     u32 *id);
 
 #endif /* VDIOMMU_H */

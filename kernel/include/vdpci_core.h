@@ -4,8 +4,9 @@
  * and variant drivers) build on.
  *
  * Lock order (outermost first):
- *   the library's list of devices (hot reset; see reset.c)
  *   vfiodev_device::lock        (bind, open_device, close_device)
+ *   the library's list of devices (owners; hot reset; see reset.c)
+ *   vdpci_core_device::igate    (SET_IRQS, interrupt teardown)
  *   vdpci_core_device::memory_lock  (write: memory decode off, reset;
  *                                    read: BAR access, mmap faults)
  * mmap_lock is never taken under memory_lock for write: user buffers are
@@ -18,6 +19,9 @@
 #include <linux/rwsem.h>
 
 #include "vfiodev.h"
+
+struct eventfd_ctx;
+struct vdpci_irq_ctx;
 
 /* Region N of a device file starts at N << VDPCI_OFFSET_SHIFT (VFIO's rule). */
 #define VDPCI_OFFSET_SHIFT	40
@@ -43,6 +47,24 @@
  * @msix_size: size of the MSI-X table in bytes
  * @devices_item: on the library's list of registered devices, which hot
  *	reset consults
+ * @owner_ctx: the iommufd context the open device is bound to (opaque),
+ *	NULL when closed; under the list's lock
+ * @owner_devid: the device's ID there; under the list's lock
+ * @cfg_lock: user space's config space accesses
+ * @vconfig: the virtual config space (see config.c)
+ * @cfg_virt: per byte, the bits read from @vconfig
+ * @cfg_write: per byte, the bits user space may write
+ * @bar_mask: per BAR register, the address bits a write keeps (0: none)
+ * @bar_flags: per BAR register, the flag bits it always reads
+ * @rom_mask: the same for the ROM BAR
+ * @igate: interrupt set-up and teardown (see intrs.c)
+ * @irqlock: INTx's masked state against its handler
+ * @irq_type: the VFIO_PCI_*_IRQ_INDEX that is on, VFIO_PCI_NUM_IRQS if none
+ * @irq_ctx: per vector of @irq_type, its eventfd (intrs.c)
+ * @num_ctx: entries in @irq_ctx
+ * @pci_2_3: INTx can be masked in the device (DisINTx)
+ * @err_trigger: eventfd of the ERR interrupt, or NULL
+ * @req_trigger: eventfd of the REQ interrupt, or NULL
  *
  * Variant drivers embed this structure, at offset 0, in their own.  The
  * members after @pdev belong to the library and, except the locks, are
@@ -61,6 +83,23 @@ struct vdpci_core_device {
 	u32 msix_offset;
 	u32 msix_size;
 	struct list_head devices_item;
+	const void *owner_ctx;
+	u32 owner_devid;
+	struct mutex cfg_lock;	/* config space accesses */
+	u8 *vconfig;
+	u8 *cfg_virt;
+	u8 *cfg_write;
+	u32 bar_mask[PCI_STD_NUM_BARS];
+	u32 bar_flags[PCI_STD_NUM_BARS];
+	u32 rom_mask;
+	struct mutex igate;	/* interrupt set-up */
+	spinlock_t irqlock;	/* INTx masked state */
+	unsigned int irq_type;
+	struct vdpci_irq_ctx *irq_ctx;
+	unsigned int num_ctx;
+	bool pci_2_3;
+	struct eventfd_ctx *err_trigger;
+	struct eventfd_ctx *req_trigger;
 };
 
 int vdpci_core_init_dev(struct vfiodev_device *core_vdev);
@@ -76,6 +115,8 @@ ssize_t vdpci_core_write(struct vfiodev_device *core_vdev,
 int vdpci_core_mmap(struct vfiodev_device *core_vdev,
 		    struct vm_area_struct *vma);
 int vdpci_core_setup_barmap(struct vdpci_core_device *vdev, int bar);
+void vdpci_core_config_perm(struct vdpci_core_device *vdev, unsigned int pos,
+			    unsigned int len, u8 virt, u8 write);
 int vdpci_core_register_device(struct vdpci_core_device *vdev);
 void vdpci_core_unregister_device(struct vdpci_core_device *vdev);
 

@@ -160,8 +160,7 @@ void vfiodev_put_device(struct vfiodev_device *vdev);
 int vfiodev_register_device(struct vfiodev_device *vdev);
 void vfiodev_unregister_device(struct vfiodev_device *vdev);
 void vfiodev_zap_user_mappings(struct vfiodev_device *vdev);
-int vfiodev_device_iommufd_id(struct vfiodev_device *vdev,
-			      struct vfiodev_device *other);
+const void *vfiodev_device_iommufd(struct vfiodev_device *vdev, u32 *devid);
 int vfiodev_check_feature(u32 flags, size_t argsz, u32 supported_ops,
 			  size_t minsz);
 int vfiodev_mig_get_next_state(struct vfiodev_device *vdev,

@@ -525,20 +525,19 @@ void vdiommu_device_unbind(struct vdiommu_device *idev)
 EXPORT_SYMBOL_NS_GPL(vdiommu_device_unbind, VFIODEV_IOMMU_NS);
 
 /**
- * vdiommu_device_id() - the ID user space knows a bound device by
+ * vdiommu_device_ctx() - the context a device is bound to, and its ID there
  * @idev: the device
- * @other: another bound device, or NULL
+ * @id: set to the ID user space knows the device by
  *
- * Return: the device's ID in its context; with @other, 0 when the two are
- * bound to different contexts (IDs start at 1).
+ * Return: the context; only to compare with another's, never to use.
  */
-u32 vdiommu_device_id(struct vdiommu_device *idev, struct vdiommu_device *other)
+const struct vdiommu_ctx *vdiommu_device_ctx(struct vdiommu_device *idev,
+					     u32 *id)
 {
-	if (other && other->ictx != idev->ictx)
-		return 0;
-	return idev->obj.id;
+	*id = idev->obj.id;
+	return idev->ictx;
 }
-EXPORT_SYMBOL_NS_GPL(vdiommu_device_id, VFIODEV_IOMMU_NS);
+EXPORT_SYMBOL_NS_GPL(vdiommu_device_ctx, VFIODEV_IOMMU_NS);
 
 /**
  * vdiommu_device_enforced_coherent() - is the device's DMA coherent now

@@ -37,6 +37,8 @@ int vdpci_core_init_dev(struct vfiodev_device *core_vdev)
 	vdev->pdev = to_pci_dev(core_vdev->dev);
 	init_rwsem(&vdev->memory_lock);
 	mutex_init(&vdev->barmap_lock);
+	mutex_init(&vdev->igate);
+	spin_lock_init(&vdev->irqlock);
 	vdev->msix_bar = -1;
 	return 0;
 }
@@ -47,33 +49,27 @@ EXPORT_SYMBOL_NS_GPL(vdpci_core_init_dev, VFIODEV_PCI_CORE_NS);
  * @core_vdev: the device being unregistered
  * @count: how many requests were made before this one
  *
- * Tells the log, once, that unbinding waits for user space to close the
- * device.  Context: process, does not sleep.
+ * Signals the REQ interrupt's eventfd if user space registered one (every
+ * time: the core calls again while it waits), and tells the log, once,
+ * that unbinding waits for user space to close the device.  Context:
+ * process, does not sleep.
  */
 void vdpci_core_request(struct vfiodev_device *core_vdev, unsigned int count)
 {
+	struct vdpci_core_device *vdev = to_vdpci(core_vdev);
+
+	/* The REQ interrupt, when user space registered one. */
+	if (vdpci_irqs_request(vdev)) {
+		if (!count)
+			pci_notice(vdev->pdev,
+				   "asking user space to release the device\n");
+		return;
+	}
 	if (!count)
-		pci_notice(to_vdpci(core_vdev)->pdev,
+		pci_notice(vdev->pdev,
 			   "device in use by user space, unbind waits until it is released\n");
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_request, VFIODEV_PCI_CORE_NS);
-
-/**
- * vdpci_memory_enabled() - does the device decode its memory BARs
- * @vdev: an open device
- *
- * Context: memory_lock held.
- *
- * Return: the Memory Space bit of the command register.
- */
-bool vdpci_memory_enabled(struct vdpci_core_device *vdev)
-{
-	u16 cmd;
-
-	if (pci_read_config_word(vdev->pdev, PCI_COMMAND, &cmd))
-		return false;
-	return cmd & PCI_COMMAND_MEMORY;
-}
 
 /**
  * vdpci_zap_and_down_write_memory_lock() - stop user access to the BARs
@@ -158,7 +154,17 @@ int vdpci_core_open_device(struct vfiodev_device *core_vdev)
 		pci_dbg(pdev, "no saved config space to restore on close\n");
 	vdpci_find_msix(vdev);
 	vdpci_probe_mmaps(vdev);
+	ret = vdpci_config_init(vdev);
+	if (ret)
+		goto err_disable;
+	vdpci_irqs_init(vdev);
+	vdpci_devices_set_owner(vdev, true);
 	return 0;
+
+err_disable:
+	pci_load_and_free_saved_state(pdev, &vdev->saved_state);
+	pci_disable_device(pdev);
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_open_device, VFIODEV_PCI_CORE_NS);
 
@@ -176,8 +182,11 @@ void vdpci_core_close_device(struct vfiodev_device *core_vdev)
 	struct vdpci_core_device *vdev = to_vdpci(core_vdev);
 	struct pci_dev *pdev = vdev->pdev;
 
+	vdpci_devices_set_owner(vdev, false);
+	vdpci_irqs_teardown(vdev);
 	/* No mapping is left: each held the file open. */
 	vdpci_release_barmaps(vdev);
+	vdpci_config_free(vdev);
 	pci_clear_master(pdev);
 	pci_disable_device(pdev);
 	if (vdev->reset_works && pci_try_reset_function(pdev))
@@ -335,6 +344,10 @@ long vdpci_core_ioctl(struct vfiodev_device *core_vdev, unsigned int cmd,
 		return vdpci_ioctl_get_region_info(vdev, uarg);
 	case VFIO_DEVICE_RESET:
 		return vdpci_ioctl_reset(vdev);
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return vdpci_ioctl_get_irq_info(vdev, uarg);
+	case VFIO_DEVICE_SET_IRQS:
+		return vdpci_ioctl_set_irqs(vdev, uarg);
 	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
 		return vdpci_ioctl_hot_reset_info(vdev, uarg);
 	case VFIO_DEVICE_PCI_HOT_RESET:
@@ -353,6 +366,8 @@ static ssize_t vdpci_rw(struct vdpci_core_device *vdev, char __user *buf,
 	if (!count)
 		return 0;
 	switch (index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		return vdpci_config_rw(vdev, buf, count, ppos, iswrite);
 	case VFIO_PCI_BAR0_REGION_INDEX ... VFIO_PCI_BAR5_REGION_INDEX:
 		return vdpci_bar_rw(vdev, buf, count, ppos, iswrite);
 	case VFIO_PCI_ROM_REGION_INDEX:

@@ -17,8 +17,23 @@ void vdpci_release_barmaps(struct vdpci_core_device *vdev);
 ssize_t vdpci_bar_rw(struct vdpci_core_device *vdev, char __user *buf,
 		     size_t count, loff_t *ppos, bool iswrite);
 
+int vdpci_config_init(struct vdpci_core_device *vdev);
+void vdpci_config_free(struct vdpci_core_device *vdev);
+ssize_t vdpci_config_rw(struct vdpci_core_device *vdev, char __user *buf,
+			size_t count, loff_t *ppos, bool iswrite);
+
+int vdpci_irq_count(struct vdpci_core_device *vdev, unsigned int index);
+long vdpci_ioctl_get_irq_info(struct vdpci_core_device *vdev,
+			      struct vfio_irq_info __user *arg);
+long vdpci_ioctl_set_irqs(struct vdpci_core_device *vdev,
+			  struct vfio_irq_set __user *arg);
+void vdpci_irqs_init(struct vdpci_core_device *vdev);
+void vdpci_irqs_teardown(struct vdpci_core_device *vdev);
+bool vdpci_irqs_request(struct vdpci_core_device *vdev);
+
 void vdpci_devices_add(struct vdpci_core_device *vdev);
 void vdpci_devices_del(struct vdpci_core_device *vdev);
+void vdpci_devices_set_owner(struct vdpci_core_device *vdev, bool open);
 long vdpci_ioctl_hot_reset_info(struct vdpci_core_device *vdev,
 				struct vfio_pci_hot_reset_info __user *arg);
 long vdpci_ioctl_hot_reset(struct vdpci_core_device *vdev,

@@ -15,8 +15,13 @@
  * only: contention is -EBUSY, never a deadlock between devices), removes
  * its user mappings, and resets.
  *
- * Lock order: vdpci_devices_lock, then each device's vfiodev_device::lock
- * (briefly, through vfiodev_device_iommufd_id()), then the memory_locks.
+ * Who owns a device is recorded on the list at open and close
+ * (vdpci_devices_set_owner()), under vdpci_devices_lock, which a hot
+ * reset holds throughout: no device it affects can be opened or closed
+ * meanwhile, and it never needs another device's vfiodev_device::lock.
+ *
+ * Lock order: vfiodev_device::lock (open/close), then vdpci_devices_lock,
+ * then the memory_locks.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -43,6 +48,22 @@ void vdpci_devices_del(struct vdpci_core_device *vdev)
 {
 	mutex_lock(&vdpci_devices_lock);
 	list_del(&vdev->devices_item);
+	mutex_unlock(&vdpci_devices_lock);
+}
+
+/*
+ * At open (@open true) and close: the iommufd context the device's file is
+ * bound to, and its ID there.  Under vfiodev_device::lock.
+ */
+void vdpci_devices_set_owner(struct vdpci_core_device *vdev, bool open)
+{
+	u32 devid = 0;
+	const void *ctx = open ? vfiodev_device_iommufd(&vdev->vdev, &devid) :
+			  NULL;
+
+	mutex_lock(&vdpci_devices_lock);
+	vdev->owner_ctx = ctx;
+	vdev->owner_devid = devid;
 	mutex_unlock(&vdpci_devices_lock);
 }
 
@@ -120,25 +141,26 @@ static int vdpci_owner(struct vdpci_core_device *vdev, struct pci_dev *dev)
 {
 	struct vdpci_core_device *other, *peer;
 	struct iommu_group *group;
-	int id, ret = VFIO_PCI_DEVID_NOT_OWNED;
+	int ret = VFIO_PCI_DEVID_NOT_OWNED;
 
+	lockdep_assert_held(&vdpci_devices_lock);
 	other = vdpci_find(dev);
-	if (!other)
+	if (!other || !vdev->owner_ctx)
 		return VFIO_PCI_DEVID_NOT_OWNED;
-	id = vfiodev_device_iommufd_id(&vdev->vdev, &other->vdev);
-	if (id > 0)
-		return id;
-	if (id != -ENOENT)
-		return VFIO_PCI_DEVID_NOT_OWNED;
+	if (other->owner_ctx)
+		return other->owner_ctx == vdev->owner_ctx ?
+		       other->owner_devid : VFIO_PCI_DEVID_NOT_OWNED;
 
 	group = iommu_group_get(&dev->dev);
 	if (!group)
 		return VFIO_PCI_DEVID_NOT_OWNED;
 	list_for_each_entry(peer, &vdpci_devices, devices_item) {
-		struct iommu_group *g = iommu_group_get(&peer->pdev->dev);
+		struct iommu_group *g;
 
-		if (g == group &&
-		    vfiodev_device_iommufd_id(&vdev->vdev, &peer->vdev) > 0)
+		if (peer->owner_ctx != vdev->owner_ctx)
+			continue;
+		g = iommu_group_get(&peer->pdev->dev);
+		if (g == group)
 			ret = VFIO_PCI_DEVID_OWNED;
 		iommu_group_put(g);
 		if (ret == VFIO_PCI_DEVID_OWNED)

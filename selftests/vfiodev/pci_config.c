@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Config space through the device file (region 7) on an edu, an nvme and
+ * an e1000e: identity as sysfs has it, BAR sizing as on hardware with the
+ * device's real BARs untouched, read-only registers, the capability chain
+ * user space sees, MSI and MSI-X kept virtual, the command register
+ * reaching the device, and memory decoding turned off through it taking
+ * BAR access away (EIO, SIGBUS) until it is back on.
+ *
+ * VFIODEV_STACK=upstream runs it against vfio-pci; where upstream decides
+ * otherwise (it shows the host's BAR addresses until user space writes
+ * its own, it passes more extended capabilities) the test says so.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <linux/iommufd.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include "vfiodev_utils.h"
+#include "kselftest_harness.h"
+
+#define CFG_OFF(off)	(((uint64_t)VFIO_PCI_CONFIG_REGION_INDEX << 40) + (off))
+#define BAR_OFF(b, off)	(((uint64_t)(b) << 40) + (off))
+#define PAGE_SZ		4096UL
+
+static int sysfs_cfg(const char *bdf, void *buf, size_t len, off_t off)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/config", bdf);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, buf, len, off);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+static uint32_t cfg_rd(int fd, unsigned int off, unsigned int len)
+{
+	uint32_t v = 0;
+
+	if (pread(fd, &v, len, CFG_OFF(off)) != (ssize_t)len)
+		return 0xdeadbeef;
+	return v;
+}
+
+static int cfg_wr(int fd, unsigned int off, unsigned int len, uint32_t v)
+{
+	return pwrite(fd, &v, len, CFG_OFF(off)) == (ssize_t)len ? 0 : -errno;
+}
+
+static uint32_t real_rd(const char *bdf, unsigned int off, unsigned int len)
+{
+	uint32_t v = 0;
+
+	if (sysfs_cfg(bdf, &v, len, off))
+		return 0xdeadbeef;
+	return v;
+}
+
+/* Capability @id in the chain the device file shows, 0 if none. */
+static int cap_find(int fd, uint8_t id)
+{
+	unsigned int pos = cfg_rd(fd, PCI_CAPABILITY_LIST, 1), ttl = 48;
+
+	while (pos >= 0x40 && ttl--) {
+		if (cfg_rd(fd, pos, 1) == id)
+			return pos;
+		pos = cfg_rd(fd, pos + 1, 1);
+	}
+	return 0;
+}
+
+/* The same in the device's real chain (sysfs). */
+static int real_cap_find(const char *bdf, uint8_t id)
+{
+	unsigned int pos = real_rd(bdf, PCI_CAPABILITY_LIST, 1), ttl = 48;
+
+	while (pos >= 0x40 && pos < 0x100 && ttl--) {
+		if (real_rd(bdf, pos, 1) == id)
+			return pos;
+		pos = real_rd(bdf, pos + 1, 1) & ~3;
+	}
+	return 0;
+}
+
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(bus_jmp, 1);
+}
+
+static int try_read32(volatile uint32_t *p, uint32_t *val)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	int ret = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_jmp, 1))
+		ret = -EFAULT;
+	else
+		*val = *p;
+	sigaction(SIGBUS, &old, NULL);
+	return ret;
+}
+
+FIXTURE(cfg) {
+	char bdf[BDF_LEN];
+	int devfd, iommufd;
+	unsigned long long size[6];
+};
+
+FIXTURE_VARIANT(cfg) {
+	unsigned int vendor, device, class;
+	const char *name;
+};
+
+FIXTURE_VARIANT_ADD(cfg, edu) {
+	.vendor = EDU_VENDOR, .device = EDU_DEVICE, .name = "edu",
+};
+
+FIXTURE_VARIANT_ADD(cfg, nvme) {
+	.class = NVME_CLASS, .name = "nvme",
+};
+
+FIXTURE_VARIANT_ADD(cfg, e1000e) {
+	.class = ETH_CLASS, .name = "e1000e",
+};
+
+FIXTURE_SETUP(cfg)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	char bdfs[8][BDF_LEN], path[PATH_MAX];
+	unsigned long long s, e, f;
+	FILE *fp;
+	int i;
+
+	self->devfd = self->iommufd = -1;
+	ASSERT_LE(1, pci_find(variant->vendor, variant->device,
+			      variant->class, bdfs, 8));
+	strcpy(self->bdf, bdfs[0]);
+	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/resource",
+		 self->bdf);
+	fp = fopen(path, "re");
+	ASSERT_NE(NULL, fp);
+	for (i = 0; i < 6; i++) {
+		ASSERT_EQ(3, fscanf(fp, "%llx %llx %llx", &s, &e, &f));
+		self->size[i] = s ? e - s + 1 : 0;
+	}
+	fclose(fp);
+
+	if (!stack_is_upstream())
+		ASSERT_EQ(0, vfiodev_modules_load());
+	ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
+	self->devfd = vfio_dev_open(self->bdf);
+	ASSERT_LE(0, self->devfd);
+	self->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->iommufd);
+	bind.iommufd = self->iommufd;
+	ASSERT_EQ(0, ioctl(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+}
+
+FIXTURE_TEARDOWN(cfg)
+{
+	if (self->devfd >= 0)
+		close(self->devfd);
+	if (self->iommufd >= 0)
+		close(self->iommufd);
+	EXPECT_EQ(0, pci_release(self->bdf));
+	sysfs_write(PCI_SYSFS "/drivers_probe", self->bdf);
+}
+
+TEST_F(cfg, identity_and_bounds)
+{
+	struct vfio_region_info info = {
+		.argsz = sizeof(info), .index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
+	uint8_t buf[8];
+
+	EXPECT_EQ(real_rd(self->bdf, 0, 4), cfg_rd(self->devfd, 0, 4));
+	EXPECT_EQ(real_rd(self->bdf, PCI_CLASS_REVISION, 4),
+		  cfg_rd(self->devfd, PCI_CLASS_REVISION, 4));
+	EXPECT_EQ(real_rd(self->bdf, PCI_SUBSYSTEM_VENDOR_ID, 4),
+		  cfg_rd(self->devfd, PCI_SUBSYSTEM_VENDOR_ID, 4));
+	/* Every width, and a read across dwords. */
+	EXPECT_EQ(real_rd(self->bdf, 1, 1), cfg_rd(self->devfd, 1, 1));
+	EXPECT_EQ(real_rd(self->bdf, 2, 2), cfg_rd(self->devfd, 2, 2));
+	ASSERT_EQ(8, pread(self->devfd, buf, 8, CFG_OFF(1)));
+	EXPECT_EQ(real_rd(self->bdf, 1, 1), buf[0]);
+
+	ASSERT_EQ(0, ioctl(self->devfd, VFIO_DEVICE_GET_REGION_INFO, &info));
+	EXPECT_EQ(4, pread(self->devfd, buf, 8, CFG_OFF(info.size - 4)));
+	EXPECT_EQ(-1, pread(self->devfd, buf, 4, CFG_OFF(info.size)));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/*
+ * BAR sizing as a guest's firmware does it: all ones written, the size
+ * mask and the flags read back; an address written reads back; and none
+ * of it reaches the device's real BARs.
+ */
+TEST_F(cfg, bar_sizing)
+{
+	uint32_t real[6], flags, v, mask;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		real[i] = real_rd(self->bdf, PCI_BASE_ADDRESS_0 + 4 * i, 4);
+
+	for (i = 0; i < 6; i++) {
+		unsigned int off = PCI_BASE_ADDRESS_0 + 4 * i;
+		bool io = real[i] & PCI_BASE_ADDRESS_SPACE_IO;
+		bool is64 = !io && (real[i] & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+					PCI_BASE_ADDRESS_MEM_TYPE_64;
+
+		if (!self->size[i])
+			continue;
+		flags = real[i] & (io ? ~PCI_BASE_ADDRESS_IO_MASK :
+				       ~PCI_BASE_ADDRESS_MEM_MASK);
+		mask = ~(uint32_t)(self->size[i] - 1) &
+		       (io ? PCI_BASE_ADDRESS_IO_MASK : PCI_BASE_ADDRESS_MEM_MASK);
+		if (!stack_is_upstream())
+			/* No host address is shown before one is written. */
+			EXPECT_EQ(flags, cfg_rd(self->devfd, off, 4))
+				TH_LOG("BAR%d", i);
+		ASSERT_EQ(0, cfg_wr(self->devfd, off, 4, 0xffffffff));
+		v = cfg_rd(self->devfd, off, 4);
+		EXPECT_EQ(mask | flags, v) TH_LOG("BAR%d sized %#x", i, v);
+		ASSERT_EQ(0, cfg_wr(self->devfd, off, 4, 0x12345678));
+		EXPECT_EQ((0x12345678 & mask) | flags,
+			  cfg_rd(self->devfd, off, 4)) TH_LOG("BAR%d", i);
+		if (is64) {
+			i++;
+			ASSERT_EQ(0, cfg_wr(self->devfd, off + 4, 4,
+					    0xffffffff));
+			EXPECT_EQ(~(uint32_t)((self->size[i - 1] - 1) >> 32),
+				  cfg_rd(self->devfd, off + 4, 4));
+		}
+	}
+	for (i = 0; i < 6; i++)
+		EXPECT_EQ(real[i], real_rd(self->bdf, PCI_BASE_ADDRESS_0 +
+					   4 * i, 4)) TH_LOG("real BAR%d", i);
+}
+
+TEST_F(cfg, read_only_registers)
+{
+	uint32_t id = cfg_rd(self->devfd, 0, 4);
+	uint8_t cap = cfg_rd(self->devfd, PCI_CAPABILITY_LIST, 1);
+	uint8_t pin = cfg_rd(self->devfd, PCI_INTERRUPT_PIN, 1);
+	uint32_t class = cfg_rd(self->devfd, PCI_CLASS_REVISION, 4);
+
+	EXPECT_EQ(0, cfg_wr(self->devfd, 0, 4, 0x56781234));
+	EXPECT_EQ(id, cfg_rd(self->devfd, 0, 4));
+	EXPECT_EQ(0, cfg_wr(self->devfd, PCI_CLASS_REVISION, 4, 0));
+	EXPECT_EQ(class, cfg_rd(self->devfd, PCI_CLASS_REVISION, 4));
+	EXPECT_EQ(0, cfg_wr(self->devfd, PCI_CAPABILITY_LIST, 1, 0x80));
+	EXPECT_EQ(cap, cfg_rd(self->devfd, PCI_CAPABILITY_LIST, 1));
+	EXPECT_EQ(0, cfg_wr(self->devfd, PCI_INTERRUPT_PIN, 1, 3));
+	EXPECT_EQ(pin, cfg_rd(self->devfd, PCI_INTERRUPT_PIN, 1));
+	/* The line register is the user's. */
+	EXPECT_EQ(0, cfg_wr(self->devfd, PCI_INTERRUPT_LINE, 1, 0x5a));
+	EXPECT_EQ(0x5aU, cfg_rd(self->devfd, PCI_INTERRUPT_LINE, 1));
+	EXPECT_EQ(id, real_rd(self->bdf, 0, 4));
+}
+
+/* The chain user space walks: well formed, and what the device has. */
+TEST_F(cfg, capability_chain)
+{
+	static const uint8_t known[] = {
+		PCI_CAP_ID_PM, PCI_CAP_ID_MSI, PCI_CAP_ID_MSIX, PCI_CAP_ID_EXP,
+		PCI_CAP_ID_VNDR,
+	};
+	unsigned int pos, ttl = 48, seen = 0, i;
+	bool ok;
+
+	ASSERT_TRUE(!!(cfg_rd(self->devfd, PCI_STATUS, 2) &
+		       PCI_STATUS_CAP_LIST));
+	pos = cfg_rd(self->devfd, PCI_CAPABILITY_LIST, 1);
+	while (pos) {
+		uint8_t id = cfg_rd(self->devfd, pos, 1);
+
+		ASSERT_LE(0x40U, pos);
+		ASSERT_GT(0x100U, pos);
+		ASSERT_EQ(0U, pos & 3);
+		ASSERT_LT(0U, ttl--) TH_LOG("the chain loops");
+		for (ok = false, i = 0; i < sizeof(known); i++)
+			ok |= id == known[i];
+		if (!stack_is_upstream())
+			EXPECT_TRUE(ok) TH_LOG("cap %#x at %#x", id, pos);
+		seen |= 1U << (id & 31);
+		pos = cfg_rd(self->devfd, pos + 1, 1);
+	}
+	/* What the real chain has of MSI and MSI-X, the file shows. */
+	EXPECT_EQ(!!real_cap_find(self->bdf, PCI_CAP_ID_MSI),
+		  !!(seen & (1U << PCI_CAP_ID_MSI)));
+	EXPECT_EQ(!!real_cap_find(self->bdf, PCI_CAP_ID_MSIX),
+		  !!(seen & (1U << PCI_CAP_ID_MSIX)));
+	if (!strcmp(variant->name, "edu")) {
+		EXPECT_TRUE(!!(seen & (1U << PCI_CAP_ID_MSI)));
+	} else {
+		EXPECT_TRUE(!!(seen & (1U << PCI_CAP_ID_MSIX)));
+	}
+}
+
+/* Enabling MSI or MSI-X in config space does not reach the device. */
+TEST_F(cfg, msi_msix_virtual)
+{
+	int msi = cap_find(self->devfd, PCI_CAP_ID_MSI);
+	int msix = cap_find(self->devfd, PCI_CAP_ID_MSIX);
+	uint16_t f;
+
+	ASSERT_TRUE(msi || msix);
+	if (msi) {
+		f = cfg_rd(self->devfd, msi + PCI_MSI_FLAGS, 2);
+		ASSERT_EQ(0, cfg_wr(self->devfd, msi + PCI_MSI_FLAGS, 2,
+				    f | PCI_MSI_FLAGS_ENABLE));
+		EXPECT_TRUE(!!(cfg_rd(self->devfd, msi + PCI_MSI_FLAGS, 2) &
+			       PCI_MSI_FLAGS_ENABLE));
+		EXPECT_FALSE(!!(real_rd(self->bdf, msi + PCI_MSI_FLAGS, 2) &
+				PCI_MSI_FLAGS_ENABLE));
+		ASSERT_EQ(0, cfg_wr(self->devfd, msi + PCI_MSI_ADDRESS_LO, 4,
+				    0xfee01000));
+		EXPECT_EQ(0xfee01000U, cfg_rd(self->devfd,
+					      msi + PCI_MSI_ADDRESS_LO, 4));
+		EXPECT_NE(0xfee01000U, real_rd(self->bdf,
+					       msi + PCI_MSI_ADDRESS_LO, 4));
+		cfg_wr(self->devfd, msi + PCI_MSI_FLAGS, 2, f);
+	}
+	if (msix) {
+		f = cfg_rd(self->devfd, msix + PCI_MSIX_FLAGS, 2);
+		ASSERT_EQ(0, cfg_wr(self->devfd, msix + PCI_MSIX_FLAGS, 2,
+				    f | PCI_MSIX_FLAGS_ENABLE));
+		EXPECT_TRUE(!!(cfg_rd(self->devfd, msix + PCI_MSIX_FLAGS, 2) &
+			       PCI_MSIX_FLAGS_ENABLE));
+		EXPECT_FALSE(!!(real_rd(self->bdf, msix + PCI_MSIX_FLAGS, 2) &
+				PCI_MSIX_FLAGS_ENABLE));
+		/* The table's place is the device's. */
+		cfg_wr(self->devfd, msix + PCI_MSIX_TABLE, 4, 0x7);
+		EXPECT_EQ(real_rd(self->bdf, msix + PCI_MSIX_TABLE, 4),
+			  cfg_rd(self->devfd, msix + PCI_MSIX_TABLE, 4));
+		cfg_wr(self->devfd, msix + PCI_MSIX_FLAGS, 2, f);
+	}
+}
+
+/*
+ * The command register: bus mastering reaches the device; memory decoding
+ * off takes the BARs away (read: EIO; mapping: SIGBUS) until it is on.
+ */
+TEST_F(cfg, command_register)
+{
+	uint16_t cmd = cfg_rd(self->devfd, PCI_COMMAND, 2);
+	volatile uint32_t *bar;
+	uint32_t v;
+	int b;
+
+	for (b = 0; b < 6; b++)
+		if (self->size[b] >= PAGE_SZ &&
+		    !(real_rd(self->bdf, PCI_BASE_ADDRESS_0 + 4 * b, 4) &
+		      PCI_BASE_ADDRESS_SPACE_IO))
+			break;
+	ASSERT_GT(6, b);
+	ASSERT_TRUE(!!(cmd & PCI_COMMAND_MEMORY));
+
+	ASSERT_EQ(0, cfg_wr(self->devfd, PCI_COMMAND, 2,
+			    cmd | PCI_COMMAND_MASTER));
+	EXPECT_TRUE(!!(real_rd(self->bdf, PCI_COMMAND, 2) &
+		       PCI_COMMAND_MASTER));
+	ASSERT_EQ(0, cfg_wr(self->devfd, PCI_COMMAND, 2,
+			    cmd & ~PCI_COMMAND_MASTER));
+	EXPECT_FALSE(!!(real_rd(self->bdf, PCI_COMMAND, 2) &
+			PCI_COMMAND_MASTER));
+	ASSERT_EQ(0, cfg_wr(self->devfd, PCI_COMMAND, 2, cmd));
+
+	bar = mmap(NULL, PAGE_SZ, PROT_READ, MAP_SHARED, self->devfd,
+		   BAR_OFF(b, 0));
+	ASSERT_NE(MAP_FAILED, bar);
+	ASSERT_EQ(0, try_read32(bar, &v));
+	ASSERT_EQ(4, pread(self->devfd, &v, 4, BAR_OFF(b, 0)));
+
+	ASSERT_EQ(0, cfg_wr(self->devfd, PCI_COMMAND, 2,
+			    cmd & ~PCI_COMMAND_MEMORY));
+	EXPECT_FALSE(!!(real_rd(self->bdf, PCI_COMMAND, 2) &
+			PCI_COMMAND_MEMORY));
+	EXPECT_EQ(-EFAULT, try_read32(bar, &v));
+	EXPECT_EQ(-1, pread(self->devfd, &v, 4, BAR_OFF(b, 0)));
+	EXPECT_EQ(EIO, errno);
+
+	ASSERT_EQ(0, cfg_wr(self->devfd, PCI_COMMAND, 2, cmd));
+	EXPECT_TRUE(!!(real_rd(self->bdf, PCI_COMMAND, 2) &
+		       PCI_COMMAND_MEMORY));
+	EXPECT_EQ(0, try_read32(bar, &v));
+	EXPECT_EQ(4, pread(self->devfd, &v, 4, BAR_OFF(b, 0)));
+	munmap((void *)bar, PAGE_SZ);
+}
+
+/* Extended capabilities of PCIe devices: a chain that ends. */
+TEST_F(cfg, extended_chain)
+{
+	unsigned int pos = 0x100, ttl = 64;
+	uint32_t hdr;
+
+	if (cfg_rd(self->devfd, 0, 4) == 0xdeadbeef ||
+	    pread(self->devfd, &hdr, 4, CFG_OFF(0x100)) != 4)
+		SKIP(return, "no extended config space");
+	while (pos) {
+		hdr = cfg_rd(self->devfd, pos, 4);
+		ASSERT_LT(0U, ttl--) TH_LOG("the chain loops");
+		ASSERT_LE(0x100U, pos);
+		ASSERT_GT(0x1000U, pos);
+		if (!stack_is_upstream())
+			EXPECT_TRUE(PCI_EXT_CAP_ID(hdr) == 0 ||
+				    PCI_EXT_CAP_ID(hdr) == PCI_EXT_CAP_ID_ERR ||
+				    PCI_EXT_CAP_ID(hdr) == PCI_EXT_CAP_ID_DSN)
+				TH_LOG("ext cap %#x at %#x", PCI_EXT_CAP_ID(hdr),
+				       pos);
+		pos = PCI_EXT_CAP_NEXT(hdr);
+	}
+}
+
+TEST_HARNESS_MAIN

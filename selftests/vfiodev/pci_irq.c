@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Interrupts through the device file: VFIO_DEVICE_GET_IRQ_INFO against the
+ * device's capabilities, the argument rules of VFIO_DEVICE_SET_IRQS, the
+ * edu raising MSI and INTx into eventfds (INTx automasked until user space
+ * unmasks it), MSI-X vectors of an nvme, loopback triggers, ERR and REQ,
+ * and nothing left in /proc/interrupts once the file is closed.
+ *
+ * VFIODEV_STACK=upstream runs it against vfio-pci.  The one difference:
+ * upstream grows MSI-X on demand where the interrupt controller can
+ * (no VFIO_IRQ_INFO_NORESIZE), vfiodev does not.
+ */
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+
+#include <linux/iommufd.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include "vfiodev_utils.h"
+#include "kselftest_harness.h"
+
+#define CFG_OFF(off)	(((uint64_t)VFIO_PCI_CONFIG_REGION_INDEX << 40) + (off))
+
+#define EDU_IRQ_STATUS	0x24
+#define EDU_IRQ_RAISE	0x60
+#define EDU_IRQ_ACK	0x64
+
+struct irq_set {
+	struct vfio_irq_set hdr;
+	int32_t data[8];
+};
+
+static int set_irqs(int fd, uint32_t flags, uint32_t index, uint32_t start,
+		    uint32_t count, const void *data, size_t len)
+{
+	struct irq_set s = {
+		.hdr = {
+			.argsz = sizeof(s.hdr) + len, .flags = flags,
+			.index = index, .start = start, .count = count,
+		},
+	};
+
+	if (len > sizeof(s.data))
+		return -E2BIG;
+	if (data)
+		memcpy(s.data, data, len);
+	return ioctl(fd, VFIO_DEVICE_SET_IRQS, &s) ? -errno : 0;
+}
+
+#define TRIG_EVENTFD	(VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER)
+#define TRIG_NONE	(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER)
+#define TRIG_BOOL	(VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER)
+
+static int irq_info(int fd, uint32_t index, struct vfio_irq_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	return ioctl(fd, VFIO_DEVICE_GET_IRQ_INFO, info) ? -errno : 0;
+}
+
+/* How many times @efd fired within @ms, 0 if it did not. */
+static uint64_t fired(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	uint64_t n = 0;
+
+	if (poll(&p, 1, ms) != 1)
+		return 0;
+	if (read(efd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}
+
+static uint32_t rd32(int fd, uint64_t off)
+{
+	uint32_t v = 0xdeadbeef;
+
+	if (pread(fd, &v, 4, off) != 4)
+		return 0xdeadbeef;
+	return v;
+}
+
+static void wr32(int fd, uint64_t off, uint32_t v)
+{
+	if (pwrite(fd, &v, 4, off) != 4)
+		fprintf(stderr, "pwrite %#llx: %s\n", (unsigned long long)off,
+			strerror(errno));
+}
+
+/* Lines of /proc/interrupts naming @what. */
+static int proc_interrupts(const char *what)
+{
+	char line[512];
+	int n = 0;
+	FILE *fp = fopen("/proc/interrupts", "re");
+
+	if (!fp)
+		return -errno;
+	while (fgets(line, sizeof(line), fp))
+		if (strstr(line, what))
+			n++;
+	fclose(fp);
+	return n;
+}
+
+static const char *irq_name(void)
+{
+	return stack_is_upstream() ? "vfio-" : "vfiodev-";
+}
+
+/* The real config space, for what the capabilities say. */
+static unsigned int real_cfg(const char *bdf, unsigned int off,
+			     unsigned int len)
+{
+	char path[PATH_MAX];
+	unsigned int v = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/config", bdf);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &v, len, off) != (ssize_t)len)
+		v = 0;
+	close(fd);
+	return v;
+}
+
+static unsigned int real_cap(const char *bdf, unsigned int id)
+{
+	unsigned int pos = real_cfg(bdf, PCI_CAPABILITY_LIST, 1), ttl = 48;
+
+	while (pos >= 0x40 && pos < 0x100 && ttl--) {
+		if (real_cfg(bdf, pos, 1) == id)
+			return pos;
+		pos = real_cfg(bdf, pos + 1, 1) & ~3;
+	}
+	return 0;
+}
+
+FIXTURE(irq) {
+	char bdf[BDF_LEN];
+	int devfd, iommufd;
+	int efd[4];
+	bool edu;
+};
+
+FIXTURE_VARIANT(irq) {
+	unsigned int vendor, device, class;
+	const char *name;
+};
+
+FIXTURE_VARIANT_ADD(irq, edu) {
+	.vendor = EDU_VENDOR, .device = EDU_DEVICE, .name = "edu",
+};
+
+FIXTURE_VARIANT_ADD(irq, nvme) {
+	.class = NVME_CLASS, .name = "nvme",
+};
+
+FIXTURE_SETUP(irq)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	char bdfs[8][BDF_LEN];
+	unsigned int i;
+	uint16_t cmd;
+
+	self->devfd = self->iommufd = -1;
+	for (i = 0; i < ARRAY_LEN(self->efd); i++) {
+		self->efd[i] = eventfd(0, EFD_CLOEXEC);
+		ASSERT_LE(0, self->efd[i]);
+	}
+	ASSERT_LE(1, pci_find(variant->vendor, variant->device,
+			      variant->class, bdfs, 8));
+	strcpy(self->bdf, bdfs[0]);
+	self->edu = variant->vendor == EDU_VENDOR;
+	if (!stack_is_upstream())
+		ASSERT_EQ(0, vfiodev_modules_load());
+	ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
+	self->devfd = vfio_dev_open(self->bdf);
+	ASSERT_LE(0, self->devfd);
+	self->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->iommufd);
+	bind.iommufd = self->iommufd;
+	ASSERT_EQ(0, ioctl(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	/* Memory and bus master on, through the device file. */
+	ASSERT_EQ(2, pread(self->devfd, &cmd, 2, CFG_OFF(PCI_COMMAND)));
+	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	ASSERT_EQ(2, pwrite(self->devfd, &cmd, 2, CFG_OFF(PCI_COMMAND)));
+}
+
+FIXTURE_TEARDOWN(irq)
+{
+	unsigned int i;
+
+	if (self->devfd >= 0)
+		close(self->devfd);
+	if (self->iommufd >= 0)
+		close(self->iommufd);
+	for (i = 0; i < ARRAY_LEN(self->efd); i++)
+		close(self->efd[i]);
+	EXPECT_EQ(0, pci_release(self->bdf));
+	sysfs_write(PCI_SYSFS "/drivers_probe", self->bdf);
+}
+
+TEST_F(irq, irq_info_counts)
+{
+	struct vfio_irq_info info;
+	unsigned int msi = real_cap(self->bdf, PCI_CAP_ID_MSI);
+	unsigned int msix = real_cap(self->bdf, PCI_CAP_ID_MSIX);
+	bool pcie = real_cap(self->bdf, PCI_CAP_ID_EXP);
+
+	ASSERT_EQ(0, irq_info(self->devfd, VFIO_PCI_INTX_IRQ_INDEX, &info));
+	EXPECT_EQ(real_cfg(self->bdf, PCI_INTERRUPT_PIN, 1) ? 1U : 0U,
+		  info.count);
+	EXPECT_EQ((uint32_t)(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
+			     VFIO_IRQ_INFO_AUTOMASKED), info.flags);
+
+	ASSERT_EQ(0, irq_info(self->devfd, VFIO_PCI_MSI_IRQ_INDEX, &info));
+	EXPECT_EQ(msi ? 1U << ((real_cfg(self->bdf, msi + PCI_MSI_FLAGS, 2) &
+				PCI_MSI_FLAGS_QMASK) >> 1) : 0U, info.count);
+	EXPECT_TRUE(!!(info.flags & VFIO_IRQ_INFO_EVENTFD));
+	EXPECT_TRUE(!!(info.flags & VFIO_IRQ_INFO_NORESIZE));
+
+	ASSERT_EQ(0, irq_info(self->devfd, VFIO_PCI_MSIX_IRQ_INDEX, &info));
+	EXPECT_EQ(msix ? (real_cfg(self->bdf, msix + PCI_MSIX_FLAGS, 2) &
+			  PCI_MSIX_FLAGS_QSIZE) + 1 : 0U, info.count);
+	if (!stack_is_upstream())
+		EXPECT_TRUE(!!(info.flags & VFIO_IRQ_INFO_NORESIZE));
+
+	/* ERR only for PCI Express; REQ always. */
+	if (pcie) {
+		ASSERT_EQ(0, irq_info(self->devfd, VFIO_PCI_ERR_IRQ_INDEX,
+				      &info));
+		EXPECT_EQ(1U, info.count);
+	} else {
+		EXPECT_EQ(-EINVAL, irq_info(self->devfd,
+					    VFIO_PCI_ERR_IRQ_INDEX, &info));
+	}
+	ASSERT_EQ(0, irq_info(self->devfd, VFIO_PCI_REQ_IRQ_INDEX, &info));
+	EXPECT_EQ(1U, info.count);
+
+	EXPECT_EQ(-EINVAL, irq_info(self->devfd, VFIO_PCI_NUM_IRQS, &info));
+	memset(&info, 0, sizeof(info));
+	info.argsz = offsetofend(struct vfio_irq_info, count) - 1;
+	EXPECT_NE(0, ioctl(self->devfd, VFIO_DEVICE_GET_IRQ_INFO, &info));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(irq, set_irqs_arguments)
+{
+	struct vfio_irq_set hdr = {
+		.argsz = offsetofend(struct vfio_irq_set, count) - 1,
+		.flags = TRIG_NONE, .index = VFIO_PCI_REQ_IRQ_INDEX,
+		.count = 1,
+	};
+	int32_t fd = self->efd[0];
+	uint8_t b = 1;
+
+	EXPECT_NE(0, ioctl(self->devfd, VFIO_DEVICE_SET_IRQS, &hdr));
+	EXPECT_EQ(EINVAL, errno);
+	/* Unknown flags, two data types, no such index. */
+	EXPECT_EQ(-EINVAL, set_irqs(self->devfd, TRIG_NONE | (1U << 10),
+				    VFIO_PCI_REQ_IRQ_INDEX, 0, 1, NULL, 0));
+	EXPECT_EQ(-EINVAL, set_irqs(self->devfd, TRIG_NONE |
+				    VFIO_IRQ_SET_DATA_BOOL,
+				    VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &b, 1));
+	EXPECT_EQ(-EINVAL, set_irqs(self->devfd, TRIG_NONE, VFIO_PCI_NUM_IRQS,
+				    0, 1, NULL, 0));
+	/* Out of range, overflowing. */
+	EXPECT_EQ(-EINVAL, set_irqs(self->devfd, TRIG_NONE,
+				    VFIO_PCI_REQ_IRQ_INDEX, 1, 1, NULL, 0));
+	EXPECT_EQ(-EINVAL, set_irqs(self->devfd, TRIG_NONE,
+				    VFIO_PCI_REQ_IRQ_INDEX, 0, 2, NULL, 0));
+	EXPECT_EQ(-EINVAL, set_irqs(self->devfd, TRIG_NONE,
+				    VFIO_PCI_REQ_IRQ_INDEX, 1, UINT32_MAX,
+				    NULL, 0));
+	/* Data shorter than count needs. */
+	EXPECT_EQ(-EINVAL, set_irqs(self->devfd, TRIG_EVENTFD,
+				    VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &fd, 2));
+	/* No action, or one the interrupt has not: ENOTTY. */
+	EXPECT_EQ(-ENOTTY, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_NONE,
+				    VFIO_PCI_REQ_IRQ_INDEX, 0, 1, NULL, 0));
+	EXPECT_EQ(-ENOTTY, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_NONE |
+				    VFIO_IRQ_SET_ACTION_MASK,
+				    VFIO_PCI_REQ_IRQ_INDEX, 0, 1, NULL, 0));
+	/* Masking INTx that is not on. */
+	EXPECT_EQ(-EINVAL, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_NONE |
+				    VFIO_IRQ_SET_ACTION_MASK,
+				    VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0));
+	/* A loopback trigger of an interrupt that is not on. */
+	EXPECT_EQ(-EINVAL, set_irqs(self->devfd, TRIG_NONE,
+				    VFIO_PCI_MSI_IRQ_INDEX, 0, 1, NULL, 0));
+	/* Not an eventfd. */
+	fd = self->devfd;
+	EXPECT_NE(0, set_irqs(self->devfd, TRIG_EVENTFD,
+			      VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &fd, 4));
+}
+
+/* The edu raises MSI: the eventfd fires; loopback too; off, nothing. */
+TEST_F(irq, edu_msi)
+{
+	int32_t fd = self->efd[0];
+
+	if (!self->edu)
+		SKIP(return, "edu only");
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_EVENTFD,
+			      VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &fd, 4));
+	EXPECT_EQ(1, proc_interrupts(irq_name()));
+	/* Only one of INTx, MSI, MSI-X. */
+	EXPECT_EQ(-EINVAL, set_irqs(self->devfd, TRIG_EVENTFD,
+				    VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &fd, 4));
+
+	wr32(self->devfd, EDU_IRQ_RAISE, 0x1);
+	EXPECT_LE(1ULL, fired(fd, 2000));
+	EXPECT_EQ(1U, rd32(self->devfd, EDU_IRQ_STATUS));
+	wr32(self->devfd, EDU_IRQ_ACK, 0x1);
+	EXPECT_EQ(0U, rd32(self->devfd, EDU_IRQ_STATUS));
+	/* Once more. */
+	wr32(self->devfd, EDU_IRQ_RAISE, 0x2);
+	EXPECT_LE(1ULL, fired(fd, 2000));
+	wr32(self->devfd, EDU_IRQ_ACK, 0x2);
+
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_NONE, VFIO_PCI_MSI_IRQ_INDEX,
+			      0, 1, NULL, 0));
+	EXPECT_EQ(1ULL, fired(fd, 1000));
+
+	/* Off: the vector is gone, the device's interrupt reaches nothing. */
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_NONE, VFIO_PCI_MSI_IRQ_INDEX,
+			      0, 0, NULL, 0));
+	EXPECT_EQ(0, proc_interrupts(irq_name()));
+	wr32(self->devfd, EDU_IRQ_RAISE, 0x4);
+	EXPECT_EQ(0ULL, fired(fd, 300));
+	wr32(self->devfd, EDU_IRQ_ACK, 0x4);
+}
+
+/*
+ * INTx, automasked: the first interrupt fires the eventfd and masks the
+ * line; while masked nothing more fires; unmasking with the device still
+ * asserting fires again.
+ */
+TEST_F(irq, edu_intx_automask)
+{
+	int32_t fd = self->efd[1];
+	uint8_t one = 1;
+
+	if (!self->edu)
+		SKIP(return, "edu only");
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_EVENTFD,
+			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &fd, 4));
+	EXPECT_EQ(1, proc_interrupts(irq_name()));
+
+	wr32(self->devfd, EDU_IRQ_RAISE, 0x1);
+	EXPECT_EQ(1ULL, fired(fd, 2000));
+	/* Masked now: acknowledging and raising again gives nothing. */
+	wr32(self->devfd, EDU_IRQ_ACK, 0x1);
+	wr32(self->devfd, EDU_IRQ_RAISE, 0x2);
+	EXPECT_EQ(0ULL, fired(fd, 500));
+	/* Unmask while it asserts: it fires. */
+	ASSERT_EQ(0, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_NONE |
+			      VFIO_IRQ_SET_ACTION_UNMASK,
+			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0));
+	EXPECT_EQ(1ULL, fired(fd, 2000));
+	wr32(self->devfd, EDU_IRQ_ACK, 0x2);
+	ASSERT_EQ(0, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_BOOL |
+			      VFIO_IRQ_SET_ACTION_UNMASK,
+			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &one, 1));
+	/* Masked by user space, then a loopback trigger still signals. */
+	ASSERT_EQ(0, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_NONE |
+			      VFIO_IRQ_SET_ACTION_MASK,
+			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0));
+	wr32(self->devfd, EDU_IRQ_RAISE, 0x4);
+	EXPECT_EQ(0ULL, fired(fd, 500));
+	wr32(self->devfd, EDU_IRQ_ACK, 0x4);
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_NONE, VFIO_PCI_INTX_IRQ_INDEX,
+			      0, 1, NULL, 0));
+	EXPECT_EQ(1ULL, fired(fd, 1000));
+
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_NONE, VFIO_PCI_INTX_IRQ_INDEX,
+			      0, 0, NULL, 0));
+	EXPECT_EQ(0, proc_interrupts(irq_name()));
+}
+
+/* MSI-X on the nvme: several vectors, loopback by DATA_BOOL. */
+TEST_F(irq, msix_vectors)
+{
+	int32_t fds[3] = { self->efd[0], self->efd[1], self->efd[2] };
+	uint8_t pick[3] = { 1, 0, 1 };
+	struct vfio_irq_info info;
+
+	ASSERT_EQ(0, irq_info(self->devfd, VFIO_PCI_MSIX_IRQ_INDEX, &info));
+	if (info.count < 3)
+		SKIP(return, "fewer than 3 MSI-X vectors");
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_EVENTFD,
+			      VFIO_PCI_MSIX_IRQ_INDEX, 0, 3, fds, sizeof(fds)));
+	EXPECT_EQ(3, proc_interrupts(irq_name()));
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_BOOL, VFIO_PCI_MSIX_IRQ_INDEX,
+			      0, 3, pick, 3));
+	EXPECT_EQ(1ULL, fired(fds[0], 1000));
+	EXPECT_EQ(0ULL, fired(fds[1], 200));
+	EXPECT_EQ(1ULL, fired(fds[2], 1000));
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_NONE, VFIO_PCI_MSIX_IRQ_INDEX,
+			      1, 1, NULL, 0));
+	EXPECT_EQ(1ULL, fired(fds[1], 1000));
+	/* One vector given another eventfd, one taken away. */
+	fds[0] = self->efd[3];
+	fds[1] = -1;
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_EVENTFD,
+			      VFIO_PCI_MSIX_IRQ_INDEX, 0, 2, fds, 8));
+	EXPECT_EQ(2, proc_interrupts(irq_name()));
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_NONE, VFIO_PCI_MSIX_IRQ_INDEX,
+			      0, 3, NULL, 0));
+	EXPECT_EQ(1ULL, fired(self->efd[3], 1000));
+	EXPECT_EQ(0ULL, fired(self->efd[1], 200));
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_NONE, VFIO_PCI_MSIX_IRQ_INDEX,
+			      0, 0, NULL, 0));
+	EXPECT_EQ(0, proc_interrupts(irq_name()));
+}
+
+/* ERR (PCI Express only) and REQ: eventfds with loopback. */
+TEST_F(irq, err_req)
+{
+	uint32_t idx[2] = { VFIO_PCI_ERR_IRQ_INDEX, VFIO_PCI_REQ_IRQ_INDEX };
+	uint8_t zero = 0, one = 1;
+	int32_t fd, off = -1;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct vfio_irq_info info;
+
+		fd = self->efd[i];
+		if (irq_info(self->devfd, idx[i], &info)) {
+			EXPECT_EQ(-EINVAL, set_irqs(self->devfd, TRIG_EVENTFD,
+						    idx[i], 0, 1, &fd, 4));
+			continue;
+		}
+		ASSERT_EQ(0, set_irqs(self->devfd, TRIG_EVENTFD, idx[i], 0, 1,
+				      &fd, 4));
+		ASSERT_EQ(0, set_irqs(self->devfd, TRIG_NONE, idx[i], 0, 1,
+				      NULL, 0));
+		EXPECT_EQ(1ULL, fired(fd, 1000));
+		ASSERT_EQ(0, set_irqs(self->devfd, TRIG_BOOL, idx[i], 0, 1,
+				      &zero, 1));
+		EXPECT_EQ(0ULL, fired(fd, 200));
+		ASSERT_EQ(0, set_irqs(self->devfd, TRIG_BOOL, idx[i], 0, 1,
+				      &one, 1));
+		EXPECT_EQ(1ULL, fired(fd, 1000));
+		ASSERT_EQ(0, set_irqs(self->devfd, TRIG_EVENTFD, idx[i], 0, 1,
+				      &off, 4));
+		ASSERT_EQ(0, set_irqs(self->devfd, TRIG_NONE, idx[i], 0, 1,
+				      NULL, 0));
+		EXPECT_EQ(0ULL, fired(fd, 200));
+	}
+}
+
+/* Closing the file with an interrupt on leaves nothing behind. */
+TEST_F(irq, close_frees)
+{
+	int32_t fd = self->efd[0];
+	uint32_t index = self->edu ? VFIO_PCI_MSI_IRQ_INDEX :
+				     VFIO_PCI_MSIX_IRQ_INDEX;
+
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_EVENTFD, index, 0, 1, &fd, 4));
+	EXPECT_EQ(1, proc_interrupts(irq_name()));
+	close(self->devfd);
+	self->devfd = -1;
+	EXPECT_EQ(0, proc_interrupts(irq_name()));
+}
+
+TEST_HARNESS_MAIN
