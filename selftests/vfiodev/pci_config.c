@@ -11,8 +11,6 @@
  * otherwise (it shows the host's BAR addresses until user space writes
  * its own, it passes more extended capabilities) the test says so.
  */
-#include <setjmp.h>
-#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
@@ -20,27 +18,12 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
-#include "vfiodev_utils.h"
+#include "pci_utils.h"
 #include "kselftest_harness.h"
 
 #define CFG_OFF(off)	(((uint64_t)VFIO_PCI_CONFIG_REGION_INDEX << 40) + (off))
 #define BAR_OFF(b, off)	(((uint64_t)(b) << 40) + (off))
 #define PAGE_SZ		4096UL
-
-static int sysfs_cfg(const char *bdf, void *buf, size_t len, off_t off)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/config", bdf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = pread(fd, buf, len, off);
-	close(fd);
-	return n == (ssize_t)len ? 0 : -EIO;
-}
 
 static uint32_t cfg_rd(int fd, unsigned int off, unsigned int len)
 {
@@ -56,15 +39,6 @@ static int cfg_wr(int fd, unsigned int off, unsigned int len, uint32_t v)
 	return pwrite(fd, &v, len, CFG_OFF(off)) == (ssize_t)len ? 0 : -errno;
 }
 
-static uint32_t real_rd(const char *bdf, unsigned int off, unsigned int len)
-{
-	uint32_t v = 0;
-
-	if (sysfs_cfg(bdf, &v, len, off))
-		return 0xdeadbeef;
-	return v;
-}
-
 /* Capability @id in the chain the device file shows, 0 if none. */
 static int cap_find(int fd, uint8_t id)
 {
@@ -76,40 +50,6 @@ static int cap_find(int fd, uint8_t id)
 		pos = cfg_rd(fd, pos + 1, 1);
 	}
 	return 0;
-}
-
-/* The same in the device's real chain (sysfs). */
-static int real_cap_find(const char *bdf, uint8_t id)
-{
-	unsigned int pos = real_rd(bdf, PCI_CAPABILITY_LIST, 1), ttl = 48;
-
-	while (pos >= 0x40 && pos < 0x100 && ttl--) {
-		if (real_rd(bdf, pos, 1) == id)
-			return pos;
-		pos = real_rd(bdf, pos + 1, 1) & ~3;
-	}
-	return 0;
-}
-
-static sigjmp_buf bus_jmp;
-
-static void on_sigbus(int sig)
-{
-	siglongjmp(bus_jmp, 1);
-}
-
-static int try_read32(volatile uint32_t *p, uint32_t *val)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	int ret = 0;
-
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(bus_jmp, 1))
-		ret = -EFAULT;
-	else
-		*val = *p;
-	sigaction(SIGBUS, &old, NULL);
-	return ret;
 }
 
 FIXTURE(cfg) {
@@ -137,7 +77,6 @@ FIXTURE_VARIANT_ADD(cfg, e1000e) {
 
 FIXTURE_SETUP(cfg)
 {
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 	char bdfs[8][BDF_LEN], path[PATH_MAX];
 	unsigned long long s, e, f;
 	FILE *fp;
@@ -160,12 +99,10 @@ FIXTURE_SETUP(cfg)
 	if (!stack_is_upstream())
 		ASSERT_EQ(0, vfiodev_modules_load());
 	ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
-	self->devfd = vfio_dev_open(self->bdf);
-	ASSERT_LE(0, self->devfd);
 	self->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->iommufd);
-	bind.iommufd = self->iommufd;
-	ASSERT_EQ(0, ioctl(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	self->devfd = vfio_dev_open_bound(self->bdf, self->iommufd, NULL);
+	ASSERT_LE(0, self->devfd);
 }
 
 FIXTURE_TEARDOWN(cfg)
@@ -174,8 +111,7 @@ FIXTURE_TEARDOWN(cfg)
 		close(self->devfd);
 	if (self->iommufd >= 0)
 		close(self->iommufd);
-	EXPECT_EQ(0, pci_release(self->bdf));
-	sysfs_write(PCI_SYSFS "/drivers_probe", self->bdf);
+	EXPECT_EQ(0, pci_give_back(self->bdf));
 }
 
 TEST_F(cfg, identity_and_bounds)
@@ -185,16 +121,16 @@ TEST_F(cfg, identity_and_bounds)
 	};
 	uint8_t buf[8];
 
-	EXPECT_EQ(real_rd(self->bdf, 0, 4), cfg_rd(self->devfd, 0, 4));
-	EXPECT_EQ(real_rd(self->bdf, PCI_CLASS_REVISION, 4),
+	EXPECT_EQ(pci_cfg_rd(self->bdf, 0, 4), cfg_rd(self->devfd, 0, 4));
+	EXPECT_EQ(pci_cfg_rd(self->bdf, PCI_CLASS_REVISION, 4),
 		  cfg_rd(self->devfd, PCI_CLASS_REVISION, 4));
-	EXPECT_EQ(real_rd(self->bdf, PCI_SUBSYSTEM_VENDOR_ID, 4),
+	EXPECT_EQ(pci_cfg_rd(self->bdf, PCI_SUBSYSTEM_VENDOR_ID, 4),
 		  cfg_rd(self->devfd, PCI_SUBSYSTEM_VENDOR_ID, 4));
 	/* Every width, and a read across dwords. */
-	EXPECT_EQ(real_rd(self->bdf, 1, 1), cfg_rd(self->devfd, 1, 1));
-	EXPECT_EQ(real_rd(self->bdf, 2, 2), cfg_rd(self->devfd, 2, 2));
+	EXPECT_EQ(pci_cfg_rd(self->bdf, 1, 1), cfg_rd(self->devfd, 1, 1));
+	EXPECT_EQ(pci_cfg_rd(self->bdf, 2, 2), cfg_rd(self->devfd, 2, 2));
 	ASSERT_EQ(8, pread(self->devfd, buf, 8, CFG_OFF(1)));
-	EXPECT_EQ(real_rd(self->bdf, 1, 1), buf[0]);
+	EXPECT_EQ(pci_cfg_rd(self->bdf, 1, 1), buf[0]);
 
 	ASSERT_EQ(0, ioctl(self->devfd, VFIO_DEVICE_GET_REGION_INFO, &info));
 	EXPECT_EQ(4, pread(self->devfd, buf, 8, CFG_OFF(info.size - 4)));
@@ -213,7 +149,7 @@ TEST_F(cfg, bar_sizing)
 	int i;
 
 	for (i = 0; i < 6; i++)
-		real[i] = real_rd(self->bdf, PCI_BASE_ADDRESS_0 + 4 * i, 4);
+		real[i] = pci_cfg_rd(self->bdf, PCI_BASE_ADDRESS_0 + 4 * i, 4);
 
 	for (i = 0; i < 6; i++) {
 		unsigned int off = PCI_BASE_ADDRESS_0 + 4 * i;
@@ -246,7 +182,7 @@ TEST_F(cfg, bar_sizing)
 		}
 	}
 	for (i = 0; i < 6; i++)
-		EXPECT_EQ(real[i], real_rd(self->bdf, PCI_BASE_ADDRESS_0 +
+		EXPECT_EQ(real[i], pci_cfg_rd(self->bdf, PCI_BASE_ADDRESS_0 +
 					   4 * i, 4)) TH_LOG("real BAR%d", i);
 }
 
@@ -268,7 +204,7 @@ TEST_F(cfg, read_only_registers)
 	/* The line register is the user's. */
 	EXPECT_EQ(0, cfg_wr(self->devfd, PCI_INTERRUPT_LINE, 1, 0x5a));
 	EXPECT_EQ(0x5aU, cfg_rd(self->devfd, PCI_INTERRUPT_LINE, 1));
-	EXPECT_EQ(id, real_rd(self->bdf, 0, 4));
+	EXPECT_EQ(id, pci_cfg_rd(self->bdf, 0, 4));
 }
 
 /* The chain user space walks: well formed, and what the device has. */
@@ -299,9 +235,9 @@ TEST_F(cfg, capability_chain)
 		pos = cfg_rd(self->devfd, pos + 1, 1);
 	}
 	/* What the real chain has of MSI and MSI-X, the file shows. */
-	EXPECT_EQ(!!real_cap_find(self->bdf, PCI_CAP_ID_MSI),
+	EXPECT_EQ(!!pci_cfg_cap(self->bdf, PCI_CAP_ID_MSI),
 		  !!(seen & (1U << PCI_CAP_ID_MSI)));
-	EXPECT_EQ(!!real_cap_find(self->bdf, PCI_CAP_ID_MSIX),
+	EXPECT_EQ(!!pci_cfg_cap(self->bdf, PCI_CAP_ID_MSIX),
 		  !!(seen & (1U << PCI_CAP_ID_MSIX)));
 	if (!strcmp(variant->name, "edu")) {
 		EXPECT_TRUE(!!(seen & (1U << PCI_CAP_ID_MSI)));
@@ -324,13 +260,13 @@ TEST_F(cfg, msi_msix_virtual)
 				    f | PCI_MSI_FLAGS_ENABLE));
 		EXPECT_TRUE(!!(cfg_rd(self->devfd, msi + PCI_MSI_FLAGS, 2) &
 			       PCI_MSI_FLAGS_ENABLE));
-		EXPECT_FALSE(!!(real_rd(self->bdf, msi + PCI_MSI_FLAGS, 2) &
+		EXPECT_FALSE(!!(pci_cfg_rd(self->bdf, msi + PCI_MSI_FLAGS, 2) &
 				PCI_MSI_FLAGS_ENABLE));
 		ASSERT_EQ(0, cfg_wr(self->devfd, msi + PCI_MSI_ADDRESS_LO, 4,
 				    0xfee01000));
 		EXPECT_EQ(0xfee01000U, cfg_rd(self->devfd,
 					      msi + PCI_MSI_ADDRESS_LO, 4));
-		EXPECT_NE(0xfee01000U, real_rd(self->bdf,
+		EXPECT_NE(0xfee01000U, pci_cfg_rd(self->bdf,
 					       msi + PCI_MSI_ADDRESS_LO, 4));
 		cfg_wr(self->devfd, msi + PCI_MSI_FLAGS, 2, f);
 	}
@@ -340,11 +276,11 @@ TEST_F(cfg, msi_msix_virtual)
 				    f | PCI_MSIX_FLAGS_ENABLE));
 		EXPECT_TRUE(!!(cfg_rd(self->devfd, msix + PCI_MSIX_FLAGS, 2) &
 			       PCI_MSIX_FLAGS_ENABLE));
-		EXPECT_FALSE(!!(real_rd(self->bdf, msix + PCI_MSIX_FLAGS, 2) &
+		EXPECT_FALSE(!!(pci_cfg_rd(self->bdf, msix + PCI_MSIX_FLAGS, 2) &
 				PCI_MSIX_FLAGS_ENABLE));
 		/* The table's place is the device's. */
 		cfg_wr(self->devfd, msix + PCI_MSIX_TABLE, 4, 0x7);
-		EXPECT_EQ(real_rd(self->bdf, msix + PCI_MSIX_TABLE, 4),
+		EXPECT_EQ(pci_cfg_rd(self->bdf, msix + PCI_MSIX_TABLE, 4),
 			  cfg_rd(self->devfd, msix + PCI_MSIX_TABLE, 4));
 		cfg_wr(self->devfd, msix + PCI_MSIX_FLAGS, 2, f);
 	}
@@ -363,7 +299,7 @@ TEST_F(cfg, command_register)
 
 	for (b = 0; b < 6; b++)
 		if (self->size[b] >= PAGE_SZ &&
-		    !(real_rd(self->bdf, PCI_BASE_ADDRESS_0 + 4 * b, 4) &
+		    !(pci_cfg_rd(self->bdf, PCI_BASE_ADDRESS_0 + 4 * b, 4) &
 		      PCI_BASE_ADDRESS_SPACE_IO))
 			break;
 	ASSERT_GT(6, b);
@@ -371,11 +307,11 @@ TEST_F(cfg, command_register)
 
 	ASSERT_EQ(0, cfg_wr(self->devfd, PCI_COMMAND, 2,
 			    cmd | PCI_COMMAND_MASTER));
-	EXPECT_TRUE(!!(real_rd(self->bdf, PCI_COMMAND, 2) &
+	EXPECT_TRUE(!!(pci_cfg_rd(self->bdf, PCI_COMMAND, 2) &
 		       PCI_COMMAND_MASTER));
 	ASSERT_EQ(0, cfg_wr(self->devfd, PCI_COMMAND, 2,
 			    cmd & ~PCI_COMMAND_MASTER));
-	EXPECT_FALSE(!!(real_rd(self->bdf, PCI_COMMAND, 2) &
+	EXPECT_FALSE(!!(pci_cfg_rd(self->bdf, PCI_COMMAND, 2) &
 			PCI_COMMAND_MASTER));
 	ASSERT_EQ(0, cfg_wr(self->devfd, PCI_COMMAND, 2, cmd));
 
@@ -387,14 +323,14 @@ TEST_F(cfg, command_register)
 
 	ASSERT_EQ(0, cfg_wr(self->devfd, PCI_COMMAND, 2,
 			    cmd & ~PCI_COMMAND_MEMORY));
-	EXPECT_FALSE(!!(real_rd(self->bdf, PCI_COMMAND, 2) &
+	EXPECT_FALSE(!!(pci_cfg_rd(self->bdf, PCI_COMMAND, 2) &
 			PCI_COMMAND_MEMORY));
 	EXPECT_EQ(-EFAULT, try_read32(bar, &v));
 	EXPECT_EQ(-1, pread(self->devfd, &v, 4, BAR_OFF(b, 0)));
 	EXPECT_EQ(EIO, errno);
 
 	ASSERT_EQ(0, cfg_wr(self->devfd, PCI_COMMAND, 2, cmd));
-	EXPECT_TRUE(!!(real_rd(self->bdf, PCI_COMMAND, 2) &
+	EXPECT_TRUE(!!(pci_cfg_rd(self->bdf, PCI_COMMAND, 2) &
 		       PCI_COMMAND_MEMORY));
 	EXPECT_EQ(0, try_read32(bar, &v));
 	EXPECT_EQ(4, pread(self->devfd, &v, 4, BAR_OFF(b, 0)));

@@ -18,7 +18,7 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
-#include "vfiodev_utils.h"
+#include "pci_utils.h"
 #include "kselftest_harness.h"
 
 #define EDU_DRIVER	"vfiodev-edu"
@@ -129,44 +129,12 @@ static int get_state(int fd, uint32_t *state)
 	return ret;
 }
 
-static uint32_t rd32(int fd, uint64_t off)
-{
-	uint32_t v = 0xdeadbeef;
-
-	if (pread(fd, &v, 4, off) != 4)
-		return 0xdeadbeef;
-	return v;
-}
-
-static uint64_t rd64(int fd, uint64_t off)
-{
-	uint64_t v = 0xdeadbeef;
-
-	if (pread(fd, &v, 8, off) != 8)
-		return 0xdeadbeef;
-	return v;
-}
-
-static void wr32(int fd, uint64_t off, uint32_t v)
-{
-	if (pwrite(fd, &v, 4, off) != 4)
-		fprintf(stderr, "pwrite %#llx: %s\n", (unsigned long long)off,
-			strerror(errno));
-}
-
-static void wr64(int fd, uint64_t off, uint64_t v)
-{
-	if (pwrite(fd, &v, 8, off) != 8)
-		fprintf(stderr, "pwrite %#llx: %s\n", (unsigned long long)off,
-			strerror(errno));
-}
-
 static int wait_fact(int fd)
 {
 	int i;
 
 	for (i = 0; i < 2000; i++) {
-		if (!(rd32(fd, EDU_STATUS) & EDU_STATUS_BUSY))
+		if (!(dev_rd32(fd, EDU_STATUS) & EDU_STATUS_BUSY))
 			return 0;
 		msleep(1);
 	}
@@ -180,13 +148,13 @@ struct edu_regs {
 
 static void regs_read(int fd, struct edu_regs *r)
 {
-	r->liveness = rd32(fd, EDU_LIVENESS);
-	r->fact = rd32(fd, EDU_FACT);
-	r->status = rd32(fd, EDU_STATUS);
-	r->irq_status = rd32(fd, EDU_IRQ_STATUS);
-	r->src = rd64(fd, EDU_DMA_SRC);
-	r->dst = rd64(fd, EDU_DMA_DST);
-	r->cnt = rd64(fd, EDU_DMA_CNT);
+	r->liveness = dev_rd32(fd, EDU_LIVENESS);
+	r->fact = dev_rd32(fd, EDU_FACT);
+	r->status = dev_rd32(fd, EDU_STATUS);
+	r->irq_status = dev_rd32(fd, EDU_IRQ_STATUS);
+	r->src = dev_rd64(fd, EDU_DMA_SRC);
+	r->dst = dev_rd64(fd, EDU_DMA_DST);
+	r->cnt = dev_rd64(fd, EDU_DMA_CNT);
 }
 
 /* Reads a whole data fd. */
@@ -215,26 +183,23 @@ FIXTURE(edu) {
 	uint32_t ioas;
 };
 
+/* The device file of @bdf, bound to @iommufd and attached to @ioas. */
 static int open_bound(struct __test_metadata *_metadata, const char *bdf,
 		      int iommufd, uint32_t ioas)
 {
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = sizeof(bind),
-		.iommufd = iommufd,
-	};
 	struct vfio_device_attach_iommufd_pt attach = {
 		.argsz = sizeof(attach),
 		.pt_id = ioas,
 	};
-	int fd;
+	int fd, ret;
 
-	fd = vfio_dev_open(bdf);
+	fd = vfio_dev_open_bound(bdf, iommufd, NULL);
 	if (fd < 0)
 		return fd;
-	if (ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind) ||
-	    ioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach)) {
+	if (ioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach)) {
+		ret = -errno;
 		close(fd);
-		return -errno;
+		return ret;
 	}
 	return fd;
 }
@@ -408,20 +373,20 @@ TEST_F(edu, reset)
 	ASSERT_EQ(0, ioctl(fd, VFIO_DEVICE_GET_INFO, &info));
 	EXPECT_TRUE(!!(info.flags & VFIO_DEVICE_FLAGS_RESET));
 
-	wr32(fd, EDU_LIVENESS, 0x1234);
-	wr32(fd, EDU_FACT, 6);
+	dev_wr32(fd, EDU_LIVENESS, 0x1234);
+	dev_wr32(fd, EDU_FACT, 6);
 	ASSERT_EQ(0, wait_fact(fd));
-	EXPECT_EQ(720U, rd32(fd, EDU_FACT));
-	wr32(fd, EDU_STATUS, EDU_STATUS_IRQ);
-	wr64(fd, EDU_DMA_SRC, 0x1000);
+	EXPECT_EQ(720U, dev_rd32(fd, EDU_FACT));
+	dev_wr32(fd, EDU_STATUS, EDU_STATUS_IRQ);
+	dev_wr64(fd, EDU_DMA_SRC, 0x1000);
 
 	ASSERT_EQ(0, ioctl(fd, VFIO_DEVICE_RESET));
-	EXPECT_EQ(0xffffffffU, rd32(fd, EDU_LIVENESS));
-	EXPECT_EQ(0U, rd32(fd, EDU_FACT));
-	EXPECT_EQ(0U, rd32(fd, EDU_STATUS));
-	EXPECT_EQ(0U, rd32(fd, EDU_IRQ_STATUS));
-	EXPECT_EQ(0ULL, rd64(fd, EDU_DMA_SRC));
-	EXPECT_EQ(EDU_ID_VALUE, rd32(fd, EDU_ID));
+	EXPECT_EQ(0xffffffffU, dev_rd32(fd, EDU_LIVENESS));
+	EXPECT_EQ(0U, dev_rd32(fd, EDU_FACT));
+	EXPECT_EQ(0U, dev_rd32(fd, EDU_STATUS));
+	EXPECT_EQ(0U, dev_rd32(fd, EDU_IRQ_STATUS));
+	EXPECT_EQ(0ULL, dev_rd64(fd, EDU_DMA_SRC));
+	EXPECT_EQ(EDU_ID_VALUE, dev_rd32(fd, EDU_ID));
 }
 
 /* Source edu 0 to destination edu 1, through the data fds. */
@@ -434,14 +399,14 @@ TEST_F(edu, migrate_round_trip)
 	int sfd, rfd;
 
 	/* Some state on the source, none of it the power-on value. */
-	wr32(self->devfd[0], EDU_LIVENESS, 0x5a5a1234);
-	wr32(self->devfd[0], EDU_FACT, 9);
+	dev_wr32(self->devfd[0], EDU_LIVENESS, 0x5a5a1234);
+	dev_wr32(self->devfd[0], EDU_FACT, 9);
 	ASSERT_EQ(0, wait_fact(self->devfd[0]));
-	wr32(self->devfd[0], EDU_STATUS, EDU_STATUS_IRQ);
-	wr64(self->devfd[0], EDU_DMA_SRC, 0x123000);
-	wr64(self->devfd[0], EDU_DMA_DST, 0x40010);
-	wr64(self->devfd[0], EDU_DMA_CNT, 0x80);
-	wr32(self->devfd[0], EDU_IRQ_RAISE, 0x10);
+	dev_wr32(self->devfd[0], EDU_STATUS, EDU_STATUS_IRQ);
+	dev_wr64(self->devfd[0], EDU_DMA_SRC, 0x123000);
+	dev_wr64(self->devfd[0], EDU_DMA_DST, 0x40010);
+	dev_wr64(self->devfd[0], EDU_DMA_CNT, 0x80);
+	dev_wr32(self->devfd[0], EDU_IRQ_RAISE, 0x10);
 	regs_read(self->devfd[0], &src);
 	ASSERT_EQ(362880U, src.fact);
 	ASSERT_EQ(0x10U, src.irq_status);
@@ -495,8 +460,8 @@ TEST_F(edu, migrate_round_trip)
 			       NULL));
 	regs_read(self->devfd[0], &dst);
 	EXPECT_EQ(0, memcmp(&src, &dst, sizeof(src)));
-	wr32(self->devfd[0], EDU_IRQ_ACK, 0x10);
-	wr32(self->devfd[1], EDU_IRQ_ACK, 0x10);
+	dev_wr32(self->devfd[0], EDU_IRQ_ACK, 0x10);
+	dev_wr32(self->devfd[1], EDU_IRQ_ACK, 0x10);
 }
 
 /* States the device cannot be put in: EINVAL, and it stays where it is. */
@@ -571,7 +536,7 @@ TEST_F(edu, malformed_streams)
 	ASSERT_EQ(0, set_state(self->devfd[0], VFIO_DEVICE_STATE_RUNNING,
 			       NULL));
 
-	wr32(self->devfd[1], EDU_LIVENESS, 0x777);
+	dev_wr32(self->devfd[1], EDU_LIVENESS, 0x777);
 	regs_read(self->devfd[1], &before);
 
 	for (i = 0; i <= ARRAY_LEN(bad) + 1; i++) {
@@ -605,7 +570,7 @@ TEST_F(edu, malformed_streams)
 		ASSERT_EQ(0, ioctl(self->devfd[1], VFIO_DEVICE_RESET));
 		ASSERT_EQ(0, get_state(self->devfd[1], &state));
 		EXPECT_EQ((uint32_t)VFIO_DEVICE_STATE_RUNNING, state);
-		wr32(self->devfd[1], EDU_LIVENESS, 0x777);
+		dev_wr32(self->devfd[1], EDU_LIVENESS, 0x777);
 		regs_read(self->devfd[1], &before);
 	}
 	/* The good stream still goes in. */
@@ -615,8 +580,8 @@ TEST_F(edu, malformed_streams)
 	EXPECT_EQ(0, set_state(self->devfd[1], VFIO_DEVICE_STATE_RUNNING,
 			       NULL));
 	close(rfd);
-	EXPECT_EQ(rd32(self->devfd[0], EDU_LIVENESS),
-		  rd32(self->devfd[1], EDU_LIVENESS));
+	EXPECT_EQ(dev_rd32(self->devfd[0], EDU_LIVENESS),
+		  dev_rd32(self->devfd[1], EDU_LIVENESS));
 }
 
 /* Closing the device file in the middle of a migration: nothing stays. */

@@ -18,7 +18,7 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
-#include "vfiodev_utils.h"
+#include "pci_utils.h"
 #include "kselftest_harness.h"
 
 #define CFG_OFF(off)	(((uint64_t)VFIO_PCI_CONFIG_REGION_INDEX << 40) + (off))
@@ -74,22 +74,6 @@ static uint64_t fired(int efd, int ms)
 	return n;
 }
 
-static uint32_t rd32(int fd, uint64_t off)
-{
-	uint32_t v = 0xdeadbeef;
-
-	if (pread(fd, &v, 4, off) != 4)
-		return 0xdeadbeef;
-	return v;
-}
-
-static void wr32(int fd, uint64_t off, uint32_t v)
-{
-	if (pwrite(fd, &v, 4, off) != 4)
-		fprintf(stderr, "pwrite %#llx: %s\n", (unsigned long long)off,
-			strerror(errno));
-}
-
 /* Lines of /proc/interrupts naming @what. */
 static int proc_interrupts(const char *what)
 {
@@ -109,36 +93,6 @@ static int proc_interrupts(const char *what)
 static const char *irq_name(void)
 {
 	return stack_is_upstream() ? "vfio-" : "vfiodev-";
-}
-
-/* The real config space, for what the capabilities say. */
-static unsigned int real_cfg(const char *bdf, unsigned int off,
-			     unsigned int len)
-{
-	char path[PATH_MAX];
-	unsigned int v = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/config", bdf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &v, len, off) != (ssize_t)len)
-		v = 0;
-	close(fd);
-	return v;
-}
-
-static unsigned int real_cap(const char *bdf, unsigned int id)
-{
-	unsigned int pos = real_cfg(bdf, PCI_CAPABILITY_LIST, 1), ttl = 48;
-
-	while (pos >= 0x40 && pos < 0x100 && ttl--) {
-		if (real_cfg(bdf, pos, 1) == id)
-			return pos;
-		pos = real_cfg(bdf, pos + 1, 1) & ~3;
-	}
-	return 0;
 }
 
 FIXTURE(irq) {
@@ -163,7 +117,6 @@ FIXTURE_VARIANT_ADD(irq, nvme) {
 
 FIXTURE_SETUP(irq)
 {
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 	char bdfs[8][BDF_LEN];
 	unsigned int i;
 	uint16_t cmd;
@@ -180,12 +133,10 @@ FIXTURE_SETUP(irq)
 	if (!stack_is_upstream())
 		ASSERT_EQ(0, vfiodev_modules_load());
 	ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
-	self->devfd = vfio_dev_open(self->bdf);
-	ASSERT_LE(0, self->devfd);
 	self->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->iommufd);
-	bind.iommufd = self->iommufd;
-	ASSERT_EQ(0, ioctl(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	self->devfd = vfio_dev_open_bound(self->bdf, self->iommufd, NULL);
+	ASSERT_LE(0, self->devfd);
 	/* Memory and bus master on, through the device file. */
 	ASSERT_EQ(2, pread(self->devfd, &cmd, 2, CFG_OFF(PCI_COMMAND)));
 	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
@@ -202,31 +153,30 @@ FIXTURE_TEARDOWN(irq)
 		close(self->iommufd);
 	for (i = 0; i < ARRAY_LEN(self->efd); i++)
 		close(self->efd[i]);
-	EXPECT_EQ(0, pci_release(self->bdf));
-	sysfs_write(PCI_SYSFS "/drivers_probe", self->bdf);
+	EXPECT_EQ(0, pci_give_back(self->bdf));
 }
 
 TEST_F(irq, irq_info_counts)
 {
 	struct vfio_irq_info info;
-	unsigned int msi = real_cap(self->bdf, PCI_CAP_ID_MSI);
-	unsigned int msix = real_cap(self->bdf, PCI_CAP_ID_MSIX);
-	bool pcie = real_cap(self->bdf, PCI_CAP_ID_EXP);
+	unsigned int msi = pci_cfg_cap(self->bdf, PCI_CAP_ID_MSI);
+	unsigned int msix = pci_cfg_cap(self->bdf, PCI_CAP_ID_MSIX);
+	bool pcie = pci_cfg_cap(self->bdf, PCI_CAP_ID_EXP);
 
 	ASSERT_EQ(0, irq_info(self->devfd, VFIO_PCI_INTX_IRQ_INDEX, &info));
-	EXPECT_EQ(real_cfg(self->bdf, PCI_INTERRUPT_PIN, 1) ? 1U : 0U,
+	EXPECT_EQ(pci_cfg_rd(self->bdf, PCI_INTERRUPT_PIN, 1) ? 1U : 0U,
 		  info.count);
 	EXPECT_EQ((uint32_t)(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
 			     VFIO_IRQ_INFO_AUTOMASKED), info.flags);
 
 	ASSERT_EQ(0, irq_info(self->devfd, VFIO_PCI_MSI_IRQ_INDEX, &info));
-	EXPECT_EQ(msi ? 1U << ((real_cfg(self->bdf, msi + PCI_MSI_FLAGS, 2) &
+	EXPECT_EQ(msi ? 1U << ((pci_cfg_rd(self->bdf, msi + PCI_MSI_FLAGS, 2) &
 				PCI_MSI_FLAGS_QMASK) >> 1) : 0U, info.count);
 	EXPECT_TRUE(!!(info.flags & VFIO_IRQ_INFO_EVENTFD));
 	EXPECT_TRUE(!!(info.flags & VFIO_IRQ_INFO_NORESIZE));
 
 	ASSERT_EQ(0, irq_info(self->devfd, VFIO_PCI_MSIX_IRQ_INDEX, &info));
-	EXPECT_EQ(msix ? (real_cfg(self->bdf, msix + PCI_MSIX_FLAGS, 2) &
+	EXPECT_EQ(msix ? (pci_cfg_rd(self->bdf, msix + PCI_MSIX_FLAGS, 2) &
 			  PCI_MSIX_FLAGS_QSIZE) + 1 : 0U, info.count);
 	if (!stack_is_upstream())
 		EXPECT_TRUE(!!(info.flags & VFIO_IRQ_INFO_NORESIZE));
@@ -314,15 +264,15 @@ TEST_F(irq, edu_msi)
 	EXPECT_EQ(-EINVAL, set_irqs(self->devfd, TRIG_EVENTFD,
 				    VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &fd, 4));
 
-	wr32(self->devfd, EDU_IRQ_RAISE, 0x1);
+	dev_wr32(self->devfd, EDU_IRQ_RAISE, 0x1);
 	EXPECT_LE(1ULL, fired(fd, 2000));
-	EXPECT_EQ(1U, rd32(self->devfd, EDU_IRQ_STATUS));
-	wr32(self->devfd, EDU_IRQ_ACK, 0x1);
-	EXPECT_EQ(0U, rd32(self->devfd, EDU_IRQ_STATUS));
+	EXPECT_EQ(1U, dev_rd32(self->devfd, EDU_IRQ_STATUS));
+	dev_wr32(self->devfd, EDU_IRQ_ACK, 0x1);
+	EXPECT_EQ(0U, dev_rd32(self->devfd, EDU_IRQ_STATUS));
 	/* Once more. */
-	wr32(self->devfd, EDU_IRQ_RAISE, 0x2);
+	dev_wr32(self->devfd, EDU_IRQ_RAISE, 0x2);
 	EXPECT_LE(1ULL, fired(fd, 2000));
-	wr32(self->devfd, EDU_IRQ_ACK, 0x2);
+	dev_wr32(self->devfd, EDU_IRQ_ACK, 0x2);
 
 	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_NONE, VFIO_PCI_MSI_IRQ_INDEX,
 			      0, 1, NULL, 0));
@@ -332,9 +282,9 @@ TEST_F(irq, edu_msi)
 	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_NONE, VFIO_PCI_MSI_IRQ_INDEX,
 			      0, 0, NULL, 0));
 	EXPECT_EQ(0, proc_interrupts(irq_name()));
-	wr32(self->devfd, EDU_IRQ_RAISE, 0x4);
+	dev_wr32(self->devfd, EDU_IRQ_RAISE, 0x4);
 	EXPECT_EQ(0ULL, fired(fd, 300));
-	wr32(self->devfd, EDU_IRQ_ACK, 0x4);
+	dev_wr32(self->devfd, EDU_IRQ_ACK, 0x4);
 }
 
 /*
@@ -353,18 +303,18 @@ TEST_F(irq, edu_intx_automask)
 			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &fd, 4));
 	EXPECT_EQ(1, proc_interrupts(irq_name()));
 
-	wr32(self->devfd, EDU_IRQ_RAISE, 0x1);
+	dev_wr32(self->devfd, EDU_IRQ_RAISE, 0x1);
 	EXPECT_EQ(1ULL, fired(fd, 2000));
 	/* Masked now: acknowledging and raising again gives nothing. */
-	wr32(self->devfd, EDU_IRQ_ACK, 0x1);
-	wr32(self->devfd, EDU_IRQ_RAISE, 0x2);
+	dev_wr32(self->devfd, EDU_IRQ_ACK, 0x1);
+	dev_wr32(self->devfd, EDU_IRQ_RAISE, 0x2);
 	EXPECT_EQ(0ULL, fired(fd, 500));
 	/* Unmask while it asserts: it fires. */
 	ASSERT_EQ(0, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_NONE |
 			      VFIO_IRQ_SET_ACTION_UNMASK,
 			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0));
 	EXPECT_EQ(1ULL, fired(fd, 2000));
-	wr32(self->devfd, EDU_IRQ_ACK, 0x2);
+	dev_wr32(self->devfd, EDU_IRQ_ACK, 0x2);
 	ASSERT_EQ(0, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_BOOL |
 			      VFIO_IRQ_SET_ACTION_UNMASK,
 			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &one, 1));
@@ -372,9 +322,9 @@ TEST_F(irq, edu_intx_automask)
 	ASSERT_EQ(0, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_NONE |
 			      VFIO_IRQ_SET_ACTION_MASK,
 			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0));
-	wr32(self->devfd, EDU_IRQ_RAISE, 0x4);
+	dev_wr32(self->devfd, EDU_IRQ_RAISE, 0x4);
 	EXPECT_EQ(0ULL, fired(fd, 500));
-	wr32(self->devfd, EDU_IRQ_ACK, 0x4);
+	dev_wr32(self->devfd, EDU_IRQ_ACK, 0x4);
 	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_NONE, VFIO_PCI_INTX_IRQ_INDEX,
 			      0, 1, NULL, 0));
 	EXPECT_EQ(1ULL, fired(fd, 1000));

@@ -11,8 +11,6 @@
  * mmap the MSI-X table (VFIO_REGION_INFO_CAP_MSIX_MAPPABLE), vfiodev keeps
  * it out with a sparse-mmap capability.
  */
-#include <setjmp.h>
-#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -21,7 +19,7 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
-#include "vfiodev_utils.h"
+#include "pci_utils.h"
 #include "kselftest_harness.h"
 
 #define PAGE_SZ		4096UL
@@ -71,21 +69,6 @@ static int sysfs_bars(const char *bdf, struct sysfs_bar bars[7])
 	return 0;
 }
 
-static int sysfs_config(const char *bdf, void *buf, size_t len, off_t off)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/config", bdf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = pread(fd, buf, len, off);
-	close(fd);
-	return n == (ssize_t)len ? 0 : -EIO;
-}
-
 static long sysfs_config_size(const char *bdf)
 {
 	char path[PATH_MAX];
@@ -93,24 +76,6 @@ static long sysfs_config_size(const char *bdf)
 
 	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/config", bdf);
 	return stat(path, &st) ? -errno : (long)st.st_size;
-}
-
-/* Offset of capability @id in the real config space, 0 if none. */
-static int sysfs_find_cap(const char *bdf, uint8_t id)
-{
-	uint8_t pos, hdr[2];
-	int ttl = 48;
-
-	if (sysfs_config(bdf, &pos, 1, PCI_CAPABILITY_LIST))
-		return 0;
-	while (pos >= 0x40 && ttl--) {
-		if (sysfs_config(bdf, hdr, 2, pos & ~3))
-			return 0;
-		if (hdr[0] == id)
-			return pos & ~3;
-		pos = hdr[1];
-	}
-	return 0;
 }
 
 /* A BAR of the device mapped through sysfs, for comparison. */
@@ -156,16 +121,6 @@ static bool iomem_claimed_by(const char *owner)
 	return found;
 }
 
-/* Back to its own driver (nvme, e1000e), or none for an edu. */
-static int pci_give_back(const char *bdf)
-{
-	int ret = pci_release(bdf);
-
-	if (ret)
-		return ret;
-	return sysfs_write(PCI_SYSFS "/drivers_probe", bdf);
-}
-
 /* --- device file calls -------------------------------------------------- */
 
 static int region_info(int fd, uint32_t index, struct vfio_region_info *info)
@@ -189,44 +144,6 @@ static ssize_t wr(int fd, uint32_t index, uint64_t off, const void *buf,
 	ssize_t n = pwrite(fd, buf, len, REGION_OFF(index) + off);
 
 	return n < 0 ? -errno : n;
-}
-
-static uint32_t rd32(int fd, uint64_t off)
-{
-	uint32_t v = 0xdeadbeef;
-
-	if (rd(fd, 0, off, &v, 4) != 4)
-		return 0xdeadbeef;
-	return v;
-}
-
-static int wr32(int fd, uint64_t off, uint32_t v)
-{
-	return wr(fd, 0, off, &v, 4) == 4 ? 0 : -EIO;
-}
-
-/* --- SIGBUS catcher ----------------------------------------------------- */
-
-static sigjmp_buf bus_jmp;
-
-static void on_sigbus(int sig)
-{
-	siglongjmp(bus_jmp, 1);
-}
-
-/* Reads 4 bytes at @p; -EFAULT if that raised SIGBUS. */
-static int try_read32(volatile uint8_t *p, uint32_t *val)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	int ret = 0;
-
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(bus_jmp, 1))
-		ret = -EFAULT;
-	else
-		*val = *(volatile uint32_t *)p;
-	sigaction(SIGBUS, &old, NULL);
-	return ret;
 }
 
 /* --- the fixture: one device, bound to /dev/iommu and attached ---------- */
@@ -258,7 +175,6 @@ FIXTURE_VARIANT_ADD(pdev, e1000e) {
 
 FIXTURE_SETUP(pdev)
 {
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 	struct vfio_device_attach_iommufd_pt attach = {
 		.argsz = sizeof(attach),
 	};
@@ -277,12 +193,10 @@ FIXTURE_SETUP(pdev)
 	if (!stack_is_upstream())
 		ASSERT_EQ(0, vfiodev_modules_load());
 	ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
-	self->devfd = vfio_dev_open(self->bdf);
-	ASSERT_LE(0, self->devfd);
 	self->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->iommufd);
-	bind.iommufd = self->iommufd;
-	ASSERT_EQ(0, ufd_ioctl(self->devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	self->devfd = vfio_dev_open_bound(self->bdf, self->iommufd, NULL);
+	ASSERT_LE(0, self->devfd);
 	ASSERT_EQ(0, ufd_ioas_alloc(self->iommufd, &self->ioas));
 	attach.pt_id = self->ioas;
 	ASSERT_EQ(0, ufd_ioctl(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
@@ -406,11 +320,11 @@ TEST_F(pdev, msix_sparse_mmap)
 	int cap, ttl = 8;
 	void *p;
 
-	cap = sysfs_find_cap(self->bdf, PCI_CAP_ID_MSIX);
+	cap = pci_cfg_cap(self->bdf, PCI_CAP_ID_MSIX);
 	if (!cap)
 		SKIP(return, "no MSI-X");
-	ASSERT_EQ(0, sysfs_config(self->bdf, &flags, 2, cap + PCI_MSIX_FLAGS));
-	ASSERT_EQ(0, sysfs_config(self->bdf, &table, 4, cap + PCI_MSIX_TABLE));
+	ASSERT_EQ(0, pci_cfg_read(self->bdf, &flags, 2, cap + PCI_MSIX_FLAGS));
+	ASSERT_EQ(0, pci_cfg_read(self->bdf, &table, 4, cap + PCI_MSIX_TABLE));
 	bir = table & PCI_MSIX_TABLE_BIR;
 	tab_off = table & PCI_MSIX_TABLE_OFFSET;
 	tab_size = ((flags & PCI_MSIX_FLAGS_QSIZE) + 1) * 16;
@@ -483,20 +397,20 @@ TEST_F(pdev, edu_bar_rw)
 
 	if (!self->is_edu)
 		SKIP(return, "edu only");
-	EXPECT_EQ(EDU_ID_VALUE, rd32(self->devfd, EDU_ID));
-	EXPECT_EQ(0, wr32(self->devfd, EDU_LIVENESS, 0x12345678));
-	EXPECT_EQ(~0x12345678U, rd32(self->devfd, EDU_LIVENESS));
+	EXPECT_EQ(EDU_ID_VALUE, dev_rd32(self->devfd, EDU_ID));
+	EXPECT_EQ(0, dev_wr32(self->devfd, EDU_LIVENESS, 0x12345678));
+	EXPECT_EQ(~0x12345678U, dev_rd32(self->devfd, EDU_LIVENESS));
 
 	/* 5! computed by the device, through the device file only. */
-	EXPECT_EQ(0, wr32(self->devfd, EDU_FACT, 5));
+	EXPECT_EQ(0, dev_wr32(self->devfd, EDU_FACT, 5));
 	for (i = 0; i < 1000; i++) {
-		v = rd32(self->devfd, EDU_STATUS);
+		v = dev_rd32(self->devfd, EDU_STATUS);
 		if (!(v & EDU_STATUS_BUSY))
 			break;
 		msleep(1);
 	}
 	EXPECT_EQ(0U, v & EDU_STATUS_BUSY);
-	fact = rd32(self->devfd, EDU_FACT);
+	fact = dev_rd32(self->devfd, EDU_FACT);
 	EXPECT_EQ(120U, fact);
 
 	/*
@@ -597,11 +511,11 @@ TEST_F(pdev, msix_table_not_reachable)
 	uint16_t flags;
 	int cap;
 
-	cap = sysfs_find_cap(self->bdf, PCI_CAP_ID_MSIX);
+	cap = pci_cfg_cap(self->bdf, PCI_CAP_ID_MSIX);
 	if (!cap)
 		SKIP(return, "no MSI-X");
-	ASSERT_EQ(0, sysfs_config(self->bdf, &flags, 2, cap + PCI_MSIX_FLAGS));
-	ASSERT_EQ(0, sysfs_config(self->bdf, &table, 4, cap + PCI_MSIX_TABLE));
+	ASSERT_EQ(0, pci_cfg_read(self->bdf, &flags, 2, cap + PCI_MSIX_FLAGS));
+	ASSERT_EQ(0, pci_cfg_read(self->bdf, &table, 4, cap + PCI_MSIX_TABLE));
 	bir = table & PCI_MSIX_TABLE_BIR;
 	tab_off = table & PCI_MSIX_TABLE_OFFSET;
 	tab_size = ((flags & PCI_MSIX_FLAGS_QSIZE) + 1) * 16;
@@ -639,7 +553,7 @@ TEST_F(pdev, edu_mmap)
 	ASSERT_NE(MAP_FAILED, bar);
 	EXPECT_EQ(EDU_ID_VALUE, *(volatile uint32_t *)(bar + EDU_ID));
 	*(volatile uint32_t *)(bar + EDU_LIVENESS) = 0xa5a5a5a5;
-	EXPECT_EQ(~0xa5a5a5a5U, rd32(self->devfd, EDU_LIVENESS));
+	EXPECT_EQ(~0xa5a5a5a5U, dev_rd32(self->devfd, EDU_LIVENESS));
 
 	/*
 	 * Part of the BAR, at an offset: its second page, where the edu

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers of the PCI suites: the device as sysfs shows it (what the
+ * hardware holds), the device file, and a read that survives SIGBUS.
+ */
+#ifndef VFIODEV_PCI_UTILS_H
+#define VFIODEV_PCI_UTILS_H
+
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include "vfiodev_utils.h"
+
+/* Reads the device's real config space through sysfs. */
+static inline int pci_cfg_read(const char *bdf, void *buf, size_t len,
+			       off_t off)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/config", bdf);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, buf, len, off);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/* One register of the real config space; all ones if it cannot be read. */
+static inline uint32_t pci_cfg_rd(const char *bdf, unsigned int off,
+				  unsigned int len)
+{
+	uint32_t v = 0;
+
+	if (pci_cfg_read(bdf, &v, len, off))
+		return 0xffffffff;
+	return v;
+}
+
+/* Offset of capability @id in the real chain, 0 if none. */
+static inline unsigned int pci_cfg_cap(const char *bdf, uint8_t id)
+{
+	unsigned int pos = pci_cfg_rd(bdf, PCI_CAPABILITY_LIST, 1), ttl = 48;
+
+	while (pos >= 0x40 && pos < 0x100 && ttl--) {
+		if (pci_cfg_rd(bdf, pos & ~3, 1) == id)
+			return pos & ~3;
+		pos = pci_cfg_rd(bdf, (pos & ~3) + 1, 1);
+	}
+	return 0;
+}
+
+/* Unbinds @bdf from our driver and gives it back to its own, if any. */
+static inline int pci_give_back(const char *bdf)
+{
+	int ret = pci_release(bdf);
+
+	if (ret)
+		return ret;
+	return sysfs_write(PCI_SYSFS "/drivers_probe", bdf);
+}
+
+/*
+ * Opens the vfio-dev node of @bdf and binds it to @iommufd; its device ID
+ * into *@devid if not NULL.  Returns the file or -errno.
+ */
+static inline int vfio_dev_open_bound(const char *bdf, int iommufd,
+				      uint32_t *devid)
+{
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = iommufd,
+	};
+	int fd, ret;
+
+	fd = vfio_dev_open(bdf);
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	if (devid)
+		*devid = bind.out_devid;
+	return fd;
+}
+
+/* 4 and 8 bytes at a file offset of a device file (region and offset). */
+static inline uint32_t dev_rd32(int fd, uint64_t off)
+{
+	uint32_t v = 0xdeadbeef;
+
+	if (pread(fd, &v, 4, off) != 4)
+		return 0xdeadbeef;
+	return v;
+}
+
+static inline uint64_t dev_rd64(int fd, uint64_t off)
+{
+	uint64_t v = 0xdeadbeef;
+
+	if (pread(fd, &v, 8, off) != 8)
+		return 0xdeadbeef;
+	return v;
+}
+
+static inline int dev_wr32(int fd, uint64_t off, uint32_t v)
+{
+	return pwrite(fd, &v, 4, off) == 4 ? 0 : -errno;
+}
+
+static inline int dev_wr64(int fd, uint64_t off, uint64_t v)
+{
+	return pwrite(fd, &v, 8, off) == 8 ? 0 : -errno;
+}
+
+static sigjmp_buf pci_utils_bus_jmp;
+
+static inline void pci_utils_on_sigbus(int sig)
+{
+	siglongjmp(pci_utils_bus_jmp, 1);
+}
+
+/* Reads 4 bytes at @p; -EFAULT if that raised SIGBUS. */
+static inline int try_read32(volatile void *p, uint32_t *val)
+{
+	struct sigaction sa = { .sa_handler = pci_utils_on_sigbus }, old;
+	int ret = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(pci_utils_bus_jmp, 1))
+		ret = -EFAULT;
+	else
+		*val = *(volatile uint32_t *)p;
+	sigaction(SIGBUS, &old, NULL);
+	return ret;
+}
+
+#endif /* VFIODEV_PCI_UTILS_H */
