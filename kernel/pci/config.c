@@ -87,7 +87,10 @@ static const struct vdpci_reg_rule vdpci_pm_rules[] = {
 	{ PCI_PM_CTRL, 2, 0xffff, PCI_PM_CTRL_STATE_MASK | PCI_PM_CTRL_PME_ENABLE },
 };
 
-/* MSI: all virtual; the interrupt code programs the real one. */
+/*
+ * MSI: all virtual; the interrupt code programs the real one, and the
+ * enable bit only stays set while it has MSI on (see the write path).
+ */
 static const struct vdpci_reg_rule vdpci_msi_rules[] = {
 	{ PCI_MSI_FLAGS, 2, 0xffff, PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE },
 	{ PCI_MSI_ADDRESS_LO, 4, 0xffffffff, 0xfffffffc },
@@ -499,6 +502,13 @@ static int vdpci_config_write_one(struct vdpci_core_device *vdev,
 	/* Virtual bits: into vconfig. */
 	cur = le32_to_cpu(*vp);
 	cur = (cur & ~(write & virt)) | (val & write & virt);
+	/*
+	 * MSI is turned on with VFIO_DEVICE_SET_IRQS; its enable bit reads
+	 * as set only while it is on, as upstream has it.
+	 */
+	if (vdev->pdev->msi_cap && dpos == vdev->pdev->msi_cap &&
+	    READ_ONCE(vdev->irq_type) != VFIO_PCI_MSI_IRQ_INDEX)
+		cur &= ~((u32)PCI_MSI_FLAGS_ENABLE << 16);
 	*vp = cpu_to_le32(cur);
 
 	/* The others: read, modify, write the device. */
@@ -533,8 +543,9 @@ static int vdpci_config_write_one(struct vdpci_core_device *vdev,
  * Accesses go in naturally aligned pieces of 4, 2 or 1 bytes, copied to
  * and from user space outside every lock.
  *
- * Return: bytes done, -EINVAL past the end, -EFAULT, or the device's
- * config access error.
+ * Return: bytes done; -EFAULT for an access that does not fit in config
+ * space (upstream's answer) or a bad buffer; or the device's config access
+ * error.
  */
 ssize_t vdpci_config_rw(struct vdpci_core_device *vdev, char __user *buf,
 			size_t count, loff_t *ppos, bool iswrite)
@@ -544,9 +555,9 @@ ssize_t vdpci_config_rw(struct vdpci_core_device *vdev, char __user *buf,
 	ssize_t done = 0;
 	int ret;
 
-	if (pos >= size)
-		return -EINVAL;
-	count = min_t(size_t, count, size - pos);
+	/* Upstream's answer to any access that does not fit: EFAULT. */
+	if (pos >= size || count > size - pos)
+		return -EFAULT;
 
 	while (count) {
 		unsigned int len;

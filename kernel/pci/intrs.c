@@ -518,13 +518,14 @@ static int vdpci_set_ctx_trigger(struct eventfd_ctx **pctx,
 	s32 fd;
 
 	if (flags & VFIO_IRQ_SET_DATA_NONE) {
-		if (*pctx) {
-			if (count) {
-				eventfd_signal(*pctx);
-			} else {
-				eventfd_ctx_put(*pctx);
-				*pctx = NULL;
-			}
+		/* Nothing registered: nothing to signal or drop (upstream). */
+		if (!*pctx)
+			return -EINVAL;
+		if (count) {
+			eventfd_signal(*pctx);
+		} else {
+			eventfd_ctx_put(*pctx);
+			*pctx = NULL;
 		}
 		return 0;
 	}
