@@ -100,10 +100,12 @@ static const struct vdpci_reg_rule vdpci_msi_rules[] = {
 	{ PCI_MSI_MASK_64, 4, 0xffffffff, 0xffffffff },
 };
 
-/* MSI-X: enable and function mask virtual; table location read-only. */
+/*
+ * MSI-X: shown, read-only and virtual, as upstream has it: user space
+ * turns it on with VFIO_DEVICE_SET_IRQS, never through config space.
+ */
 static const struct vdpci_reg_rule vdpci_msix_rules[] = {
-	{ PCI_MSIX_FLAGS, 2, 0xffff,
-	  PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL },
+	{ PCI_MSIX_FLAGS, 2, 0xffff, 0 },
 };
 
 /* PCI Express: read from the device (status stays live), not written. */
