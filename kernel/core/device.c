@@ -17,9 +17,17 @@
  *  - open state of a device file: see device_cdev.c.
  *
  * Locking: vfiodev_device::lock covers the iommufd binding of device files
- * (device_cdev.c); it is taken before any lock of vfiodev_iommu.  The minor
- * IDA has its own lock; the registration count and its completion are
- * lock-free.
+ * (device_cdev.c); it is taken before any lock of vfiodev_iommu.  The
+ * order of the core's locks:
+ *
+ *   vfiodev_groups_lock (group.c: the group registry)
+ *     -> vfiodev_group::lock
+ *       -> vfiodev_device::lock
+ *         -> vfiodev_iommu's locks (see vdiommu_priv.h), the drivers'
+ *
+ * vfiodev_group::kvm_lock and the device files' kvm_lock are leaves.  The
+ * minor IDA has its own lock; the registration count and its completion
+ * are lock-free.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -47,6 +55,7 @@ static void vfiodev_device_release(struct device *dev)
 	ida_free(&vfiodev_minor_ida, vdev->index);
 	if (vdev->ops->release)
 		vdev->ops->release(vdev);
+	vfiodev_fs_inode_put(vdev->inode);
 	mutex_destroy(&vdev->lock);
 	kvfree(vdev);
 }
@@ -64,11 +73,17 @@ static int vfiodev_device_init(struct vfiodev_device *vdev, struct device *dev,
 	vdev->ops = ops;
 	init_completion(&vdev->comp);
 	mutex_init(&vdev->lock);
+	INIT_LIST_HEAD(&vdev->group_item);
+	vdev->inode = vfiodev_fs_inode_new();
+	if (IS_ERR(vdev->inode)) {
+		ret = PTR_ERR(vdev->inode);
+		goto err_free_minor;
+	}
 
 	if (ops->init) {
 		ret = ops->init(vdev);
 		if (ret)
-			goto err_free_minor;
+			goto err_put_inode;
 	}
 
 	/* From here on, only put_device() may free @vdev. */
@@ -81,6 +96,8 @@ static int vfiodev_device_init(struct vfiodev_device *vdev, struct device *dev,
 	vdev->cdev.owner = THIS_MODULE;
 	return 0;
 
+err_put_inode:
+	vfiodev_fs_inode_put(vdev->inode);
 err_free_minor:
 	mutex_destroy(&vdev->lock);
 	ida_free(&vfiodev_minor_ida, vdev->index);
@@ -153,7 +170,9 @@ EXPORT_SYMBOL_IF_KUNIT(vfiodev_device_put_registration);
  * @vdev: an allocated, not yet registered device
  *
  * Creates /dev/vfio/devices/vfioN and its "vfio-dev" sysfs entry under the
- * physical device.  User space can open the node as soon as this returns,
+ * physical device, and adds the device to the VFIO group of its IOMMU
+ * group (/dev/vfio/N, created with the group's first device).
+ * User space can open the node as soon as this returns,
  * or even before it does, so the driver must be ready for that.
  * Context: process, may sleep.
  *
@@ -172,11 +191,15 @@ int vfiodev_register_device(struct vfiodev_device *vdev)
 	if (ret)
 		return ret;
 
-	/* Set before the node exists: an open may come at once. */
+	/* Before the node exists: an open may come at once. */
+	ret = vfiodev_group_add_device(vdev);
+	if (ret)
+		return ret;
 	refcount_set(&vdev->refcount, 1);
 	ret = cdev_device_add(&vdev->cdev, &vdev->device);
 	if (ret) {
 		refcount_set(&vdev->refcount, 0);
+		vfiodev_group_del_device(vdev);
 		return ret;
 	}
 	return 0;
@@ -223,5 +246,7 @@ void vfiodev_unregister_device(struct vfiodev_device *vdev)
 				   current->comm, task_pid_nr(current));
 		}
 	}
+	/* No file of the device is open any more. */
+	vfiodev_group_del_device(vdev);
 }
 EXPORT_SYMBOL_NS_GPL(vfiodev_unregister_device, VFIODEV_NS);

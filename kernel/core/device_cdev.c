@@ -11,6 +11,13 @@
  * does.  Only one file of a device can be bound at a time.  Closing the
  * file unbinds it.
  *
+ * The same file operations serve the device files that the legacy group
+ * hands out (VFIO_GROUP_GET_DEVICE_FD, group.c): those have access from
+ * the start, bound to the group's container and attached to its
+ * compatibility IOAS, and several of them may share one opening of the
+ * device, as upstream allows on that path.  A group open and a device
+ * cdev open exclude each other.
+ *
  * Locking: vfiodev_device::lock serialises bind, attach, detach and
  * unbind; @access_granted is written once under it and read locklessly
  * (release/acquire pair).
@@ -21,6 +28,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -38,14 +46,105 @@
  * @vdev: the device
  * @driver_owner: module of the driver bound to @vdev->dev at open time
  * @idev: the device as bound to an iommufd context, or NULL
+ * @group: the group the file came from, or NULL for the cdev
+ * @group_file: with @group: a reference on the group's open file, which
+ *	keeps the group's container set while the device is in use
  * @access_granted: bound; the device may be used through this file
+ * @kvm_lock: protects @kvm
+ * @kvm: set by KVM (vfio_file_set_kvm()), only to hand it back
  */
 struct vfiodev_df {
 	struct vfiodev_device *vdev;
 	struct module *driver_owner;
 	struct vdiommu_device *idev;
+	struct vfiodev_group *group;
+	struct file *group_file;
 	bool access_granted;
+	spinlock_t kvm_lock;	/* @kvm */
+	struct kvm *kvm;
 };
+
+/*
+ * The first opening of @vdev: its DMA goes to @ictx (attached to the
+ * context's compatibility IOAS if @compat), then the driver opens it.
+ */
+static int vfiodev_device_first_open(struct vfiodev_device *vdev,
+				     struct vdiommu_ctx *ictx, bool compat,
+				     u32 *devid)
+{
+	struct vdiommu_device *idev;
+	u32 pt_id;
+	int ret;
+
+	lockdep_assert_held(&vdev->lock);
+
+	idev = vdiommu_device_bind(ictx, vdev->dev, devid);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	if (compat) {
+		ret = vdiommu_vfio_compat_ioas_get_id(ictx, &pt_id);
+		if (!ret)
+			ret = vdiommu_device_attach(idev, &pt_id);
+		if (ret)
+			goto err_unbind;
+	}
+	/* Before open_device(), which may already use them. */
+	WRITE_ONCE(vdev->mapping, vdev->inode->i_mapping);
+	vdev->idev = idev;
+	if (vdev->ops->open_device) {
+		ret = vdev->ops->open_device(vdev);
+		if (ret) {
+			vdev->idev = NULL;
+			WRITE_ONCE(vdev->mapping, NULL);
+			goto err_unbind;
+		}
+	}
+	return 0;
+
+err_unbind:
+	vdiommu_device_unbind(idev);
+	return ret;
+}
+
+static void vfiodev_device_last_close(struct vfiodev_device *vdev)
+{
+	struct vdiommu_device *idev = vdev->idev;
+
+	lockdep_assert_held(&vdev->lock);
+
+	if (vdev->ops->close_device)
+		vdev->ops->close_device(vdev);
+	vdev->idev = NULL;
+	vdiommu_device_unbind(idev);
+	WRITE_ONCE(vdev->mapping, NULL);
+}
+
+static struct vfiodev_df *vfiodev_df_alloc(struct vfiodev_device *vdev)
+{
+	struct vfiodev_df *df;
+
+	df = kzalloc(sizeof(*df), GFP_KERNEL_ACCOUNT);
+	if (!df)
+		return ERR_PTR(-ENOMEM);
+	df->vdev = vdev;
+	spin_lock_init(&df->kvm_lock);
+	/*
+	 * The caller's registration reference keeps the driver bound, so
+	 * vdev->dev->driver is stable here and until release.
+	 */
+	df->driver_owner = vdev->dev->driver->owner;
+	if (!try_module_get(df->driver_owner)) {
+		kfree(df);
+		return ERR_PTR(-ENODEV);
+	}
+	return df;
+}
+
+static void vfiodev_df_free(struct vfiodev_df *df)
+{
+	module_put(df->driver_owner);
+	kfree(df);
+}
 
 static int vfiodev_df_open(struct inode *inode, struct file *filep)
 {
@@ -56,29 +155,23 @@ static int vfiodev_df_open(struct inode *inode, struct file *filep)
 
 	if (!vfiodev_device_try_get_registration(vdev))
 		return -ENODEV;
-
-	/*
-	 * The registration reference keeps the driver bound, so
-	 * vdev->dev->driver is stable here and until release.
-	 */
-	df = kzalloc(sizeof(*df), GFP_KERNEL_ACCOUNT);
-	if (!df) {
-		ret = -ENOMEM;
+	/* Not while the group is open, and the group not while this is. */
+	ret = vfiodev_group_block_cdev(vdev);
+	if (ret)
 		goto err_put_registration;
-	}
-	df->vdev = vdev;
-	df->driver_owner = vdev->dev->driver->owner;
-	if (!try_module_get(df->driver_owner)) {
-		ret = -ENODEV;
-		goto err_free_df;
+	df = vfiodev_df_alloc(vdev);
+	if (IS_ERR(df)) {
+		ret = PTR_ERR(df);
+		goto err_unblock;
 	}
 
-	/* Not nonseekable: pread/pwrite offsets will select device regions. */
+	/* Not nonseekable: pread/pwrite offsets select device regions. */
 	filep->private_data = df;
+	filep->f_mapping = vdev->inode->i_mapping;
 	return 0;
 
-err_free_df:
-	kfree(df);
+err_unblock:
+	vfiodev_group_unblock_cdev(vdev);
 err_put_registration:
 	vfiodev_device_put_registration(vdev);
 	return ret;
@@ -88,23 +181,85 @@ static int vfiodev_df_release(struct inode *inode, struct file *filep)
 {
 	struct vfiodev_df *df = filep->private_data;
 	struct vfiodev_device *vdev = df->vdev;
+	struct vfiodev_group *group = df->group;
 
 	mutex_lock(&vdev->lock);
-	if (df->idev) {
-		if (vdev->ops->close_device)
-			vdev->ops->close_device(vdev);
-		vdev->idev = NULL;
-		vdiommu_device_unbind(df->idev);
-		WRITE_ONCE(vdev->mapping, NULL);
-		vdev->open_count--;
-	}
+	if (df->access_granted && !--vdev->open_count)
+		vfiodev_device_last_close(vdev);
 	mutex_unlock(&vdev->lock);
 
-	module_put(df->driver_owner);
-	kfree(df);
+	if (group) {
+		vfiodev_group_device_fd_closed(group);
+		/* After the unbind: the group may let go of its container. */
+		fput(df->group_file);
+	} else {
+		vfiodev_group_unblock_cdev(vdev);
+	}
+	vfiodev_df_free(df);
 	/* Last: this may let vfiodev_unregister_device() return. */
 	vfiodev_device_put_registration(vdev);
 	return 0;
+}
+
+/**
+ * vfiodev_df_group_open() - a device file for VFIO_GROUP_GET_DEVICE_FD
+ * @vdev: a device of @group, with a registration reference the file takes
+ *	over
+ * @group: the group, its container set; under its lock
+ *
+ * The device is opened bound to the container's context and attached to
+ * its compatibility IOAS, unless it is open already through the group.
+ *
+ * Return: the file, not yet installed, or an ERR_PTR().
+ */
+struct file *vfiodev_df_group_open(struct vfiodev_device *vdev,
+				   struct vfiodev_group *group)
+{
+	struct vfiodev_df *df;
+	struct file *filep;
+	u32 devid;
+	int ret;
+
+	lockdep_assert_held(&group->lock);
+
+	df = vfiodev_df_alloc(vdev);
+	if (IS_ERR(df))
+		return ERR_CAST(df);
+	df->group = group;
+
+	mutex_lock(&vdev->lock);
+	if (!vdev->open_count) {
+		ret = vfiodev_device_first_open(vdev, group->ictx, true,
+						&devid);
+		if (ret) {
+			mutex_unlock(&vdev->lock);
+			goto err_free;
+		}
+	}
+	vdev->open_count++;
+	df->idev = vdev->idev;
+	df->access_granted = true;
+	mutex_unlock(&vdev->lock);
+
+	filep = anon_inode_getfile("[vfio-device]", &vfiodev_df_fops, df,
+				   O_RDWR);
+	if (IS_ERR(filep)) {
+		ret = PTR_ERR(filep);
+		mutex_lock(&vdev->lock);
+		if (!--vdev->open_count)
+			vfiodev_device_last_close(vdev);
+		mutex_unlock(&vdev->lock);
+		goto err_free;
+	}
+	/* An anonymous inode has no positioned I/O by default. */
+	filep->f_mode |= FMODE_PREAD | FMODE_PWRITE;
+	filep->f_mapping = vdev->inode->i_mapping;
+	df->group_file = get_file(group->opened_file);
+	return filep;
+
+err_free:
+	vfiodev_df_free(df);
+	return ERR_PTR(ret);
 }
 
 static long vfiodev_df_ioctl_bind_iommufd(struct file *filep,
@@ -115,7 +270,6 @@ static long vfiodev_df_ioctl_bind_iommufd(struct file *filep,
 	struct vfiodev_df *df = filep->private_data;
 	struct vfiodev_device *vdev = df->vdev;
 	struct vfio_device_bind_iommufd bind;
-	struct vdiommu_device *idev;
 	struct vdiommu_ctx *ictx;
 	struct file *file;
 	u32 devid;
@@ -142,35 +296,18 @@ static long vfiodev_df_ioctl_bind_iommufd(struct file *filep,
 		ret = PTR_ERR(ictx);
 		goto out_unlock;
 	}
-	idev = vdiommu_device_bind(ictx, vdev->dev, &devid);
-	if (IS_ERR(idev)) {
-		ret = PTR_ERR(idev);
+	ret = vfiodev_device_first_open(vdev, ictx, false, &devid);
+	if (ret)
+		goto out_unlock;
+	if (copy_to_user(&arg->out_devid, &devid, sizeof(devid))) {
+		vfiodev_device_last_close(vdev);
+		ret = -EFAULT;
 		goto out_unlock;
 	}
-	if (copy_to_user(&arg->out_devid, &devid, sizeof(devid))) {
-		ret = -EFAULT;
-		goto err_unbind;
-	}
-	/* Before open_device(), which may already use them. */
-	WRITE_ONCE(vdev->mapping, filep->f_mapping);
-	vdev->idev = idev;
-	if (vdev->ops->open_device) {
-		ret = vdev->ops->open_device(vdev);
-		if (ret) {
-			vdev->idev = NULL;
-			WRITE_ONCE(vdev->mapping, NULL);
-			goto err_unbind;
-		}
-	}
-	df->idev = idev;
+	df->idev = vdev->idev;
 	vdev->open_count++;
 	/* Paired with smp_load_acquire() in vfiodev_df_granted(). */
 	smp_store_release(&df->access_granted, true);
-	ret = 0;
-	goto out_unlock;
-
-err_unbind:
-	vdiommu_device_unbind(idev);
 out_unlock:
 	mutex_unlock(&vdev->lock);
 	fput(file);
@@ -243,11 +380,17 @@ static long vfiodev_df_unl_ioctl(struct file *filep, unsigned int cmd,
 	if (!vfiodev_df_granted(df))
 		return -EINVAL;
 
+	/* The cdev's own; a file from the group passes them to the driver. */
+	if (!df->group) {
+		switch (cmd) {
+		case VFIO_DEVICE_ATTACH_IOMMUFD_PT:
+			return vfiodev_df_ioctl_attach_pt(df, uarg);
+		case VFIO_DEVICE_DETACH_IOMMUFD_PT:
+			return vfiodev_df_ioctl_detach_pt(df, uarg);
+		}
+	}
+
 	switch (cmd) {
-	case VFIO_DEVICE_ATTACH_IOMMUFD_PT:
-		return vfiodev_df_ioctl_attach_pt(df, uarg);
-	case VFIO_DEVICE_DETACH_IOMMUFD_PT:
-		return vfiodev_df_ioctl_detach_pt(df, uarg);
 	case VFIO_DEVICE_FEATURE:
 		return vfiodev_ioctl_device_feature(df->vdev, uarg);
 	default:
@@ -324,6 +467,32 @@ const void *vfiodev_device_iommufd(struct vfiodev_device *vdev, u32 *devid)
 	return vdiommu_device_ctx(vdev->idev, devid);
 }
 EXPORT_SYMBOL_NS_GPL(vfiodev_device_iommufd, VFIODEV_NS);
+
+/**
+ * vfiodev_df_device() - the device of a device file
+ * @file: any file
+ *
+ * Return: the device if @file is a device file (cdev or from a group),
+ * else NULL.
+ */
+struct vfiodev_device *vfiodev_df_device(struct file *file)
+{
+	struct vfiodev_df *df = file->private_data;
+
+	if (file->f_op != &vfiodev_df_fops)
+		return NULL;
+	return df->vdev;
+}
+
+/* vfio_file_set_kvm() on a device file: kept, never used by the core. */
+void vfiodev_df_set_kvm(struct file *file, struct kvm *kvm)
+{
+	struct vfiodev_df *df = file->private_data;
+
+	spin_lock(&df->kvm_lock);
+	df->kvm = kvm;
+	spin_unlock(&df->kvm_lock);
+}
 
 const struct file_operations vfiodev_df_fops = {
 	.owner = THIS_MODULE,

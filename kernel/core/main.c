@@ -3,7 +3,8 @@
  * vfiodev core: module set-up.
  *
  * The core owns the char-device region behind /dev/vfio/devices/vfioN and
- * the "vfio-dev" device class.  Both names are upstream VFIO's ABI (QEMU and
+ * the "vfio-dev" device class, and those of the legacy groups, /dev/vfio/N
+ * and the "vfio" class (group.c).  Both names are upstream VFIO's ABI (QEMU and
  * libvfn look for /sys/bus/pci/devices/<BDF>/vfio-dev/vfioN/dev), so the
  * core must not run beside upstream's vfio.ko: it refuses to load while that
  * module is present instead of half-working next to it.
@@ -15,6 +16,8 @@
 #include <linux/iommu.h>
 #include <linux/kdev_t.h>
 #include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/pseudo_fs.h>
 
 #include "../compat.h"
 #include "vfiodev_priv.h"
@@ -58,6 +61,51 @@ const struct class vfiodev_class = {
 };
 
 /*
+ * A pseudo file system gives every device an inode of its own, so that all
+ * files of a device share one address space (the device cdev's files and
+ * those from the group, whose anonymous inode is shared by every such
+ * file in the system): unmapping the device's regions from user space then
+ * reaches every mapping of the device and no other.
+ */
+#define VFIODEV_FS_MAGIC	0x76666476	/* "vfdv" */
+
+static int vfiodev_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, VFIODEV_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type vfiodev_fs_type = {
+	.name = "vfiodev",
+	.owner = THIS_MODULE,
+	.init_fs_context = vfiodev_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+static struct vfsmount *vfiodev_fs_mnt;
+static int vfiodev_fs_count;
+
+struct inode *vfiodev_fs_inode_new(void)
+{
+	struct inode *inode;
+	int ret;
+
+	ret = simple_pin_fs(&vfiodev_fs_type, &vfiodev_fs_mnt,
+			    &vfiodev_fs_count);
+	if (ret)
+		return ERR_PTR(ret);
+	inode = alloc_anon_inode(vfiodev_fs_mnt->mnt_sb);
+	if (IS_ERR(inode))
+		simple_release_fs(&vfiodev_fs_mnt, &vfiodev_fs_count);
+	return inode;
+}
+
+void vfiodev_fs_inode_put(struct inode *inode)
+{
+	iput(inode);
+	simple_release_fs(&vfiodev_fs_mnt, &vfiodev_fs_count);
+}
+
+/*
  * Upstream's vfio.ko exports vfio_register_group_dev() in every
  * configuration, so finding that symbol means upstream VFIO is loaded.
  * Debian's kernel builds vfio.ko without the device cdev, so a clash of
@@ -90,8 +138,13 @@ static int __init vfiodev_init(void)
 	if (ret)
 		goto err_unregister_chrdev;
 
+	ret = vfiodev_group_init();
+	if (ret)
+		goto err_unregister_class;
 	return 0;
 
+err_unregister_class:
+	class_unregister(&vfiodev_class);
 err_unregister_chrdev:
 	unregister_chrdev_region(vfiodev_devt, MINORMASK + 1);
 	return ret;
@@ -99,6 +152,7 @@ err_unregister_chrdev:
 
 static void __exit vfiodev_exit(void)
 {
+	vfiodev_group_exit();
 	class_unregister(&vfiodev_class);
 	unregister_chrdev_region(vfiodev_devt, MINORMASK + 1);
 }

@@ -8,6 +8,11 @@
  * vdiommu_device_detach() for VFIO_DEVICE_ATTACH/DETACH_IOMMUFD_PT, and
  * vdiommu_device_unbind() when it is closed.  Calls for one device are
  * serialised by the caller.
+ *
+ * A VFIO group set to a container (/dev/vfio/vfio or /dev/iommu) claims
+ * its IOMMU group for that context with vdiommu_vfio_group_claim(); its
+ * devices are then bound like the above and attached to the context's
+ * compatibility IOAS (vdiommu_vfio_compat_ioas_get_id()).
  */
 #ifndef VDIOMMU_H
 #define VDIOMMU_H
@@ -16,6 +21,7 @@
 
 struct device;
 struct file;
+struct iommu_group;
 struct vdiommu_ctx;
 struct vdiommu_device;
 
@@ -28,5 +34,14 @@ void vdiommu_device_detach(struct vdiommu_device *idev);
 bool vdiommu_device_enforced_coherent(struct vdiommu_device *idev);
 const struct vdiommu_ctx *vdiommu_device_ctx(struct vdiommu_device *idev,
 					     u32 *id);
+
+/* The legacy VFIO container (vfio_compat.c), for VFIO groups. */
+int vdiommu_vfio_compat_ioas_create(struct vdiommu_ctx *ictx);
+int vdiommu_vfio_compat_ioas_get_id(struct vdiommu_ctx *ictx, u32 *id);
+int vdiommu_vfio_group_claim(struct vdiommu_ctx *ictx,
+			     struct iommu_group *group, bool enforce_coherency);
+void vdiommu_vfio_group_release(struct vdiommu_ctx *ictx,
+				struct iommu_group *group,
+				bool enforce_coherency);
 
 #endif /* VDIOMMU_H */

@@ -20,6 +20,7 @@
 
 struct vdiommu_device;
 struct vfiodev_device;
+struct vfiodev_group;
 
 /**
  * struct vfiodev_migration_ops - a driver's live migration (STOP_COPY)
@@ -103,11 +104,17 @@ struct vfiodev_device_ops {
  * @comp: completed when @refcount reaches zero
  * @lock: serialises binding device files to iommufd and their attach,
  *	detach and unbind (the upstream dev_set lock, for one device)
- * @open_count: device files bound to an iommufd, under @lock; at most one
- * @mapping: address space of the bound device file, which holds every user
- *	mapping of the device's regions; set under @lock while a file is bound
+ * @open_count: device files with access, under @lock: at most one bound
+ *	cdev file, or any number of files from the group
+ * @mapping: @inode's address space while the device is open (@open_count
+ *	> 0), else NULL; set under @lock
  * @idev: the device as bound to an iommufd context by its bound file, or
  *	NULL; set under @lock
+ * @group: the VFIO group of the device's IOMMU group (/dev/vfio/N), or
+ *	NULL without an IOMMU; set while registered
+ * @group_item: in the group's device list, under its lock
+ * @inode: the inode of every file of the device (cdev or from the group):
+ *	its mapping holds every user mapping of the device's regions
  * @mig_ops: the driver's migration support, or NULL; set before
  *	registration
  * @migration_flags: VFIO_MIGRATION_* the driver supports with @mig_ops;
@@ -128,6 +135,9 @@ struct vfiodev_device {
 	unsigned int open_count;
 	struct address_space *mapping;
 	struct vdiommu_device *idev;
+	struct vfiodev_group *group;
+	struct list_head group_item;
+	struct inode *inode;
 	const struct vfiodev_migration_ops *mig_ops;
 	u32 migration_flags;
 };

@@ -505,10 +505,13 @@ out_put:
 /*
  * Unmap every area inside [iova, last].  Areas are never split: one that
  * crosses either end of the range fails the whole request with -ENOENT
- * and nothing is unmapped.
+ * and nothing is unmapped.  With @by_start (legacy type1, not v2) the
+ * areas that start inside the range go whole, those that start before it
+ * stay, and nothing fails.
  */
 static int iopt_unmap_range(struct vdiommu_iopt *iopt, unsigned long iova,
-			    unsigned long last, unsigned long *unmapped)
+			    unsigned long last, unsigned long *unmapped,
+			    bool by_start)
 {
 	struct interval_tree_node *node, *next;
 	struct vdiommu_area *area, *tmp;
@@ -518,16 +521,17 @@ static int iopt_unmap_range(struct vdiommu_iopt *iopt, unsigned long iova,
 	down_read(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
 	node = interval_tree_iter_first(&iopt->area_itree, iova, last);
-	if (node && node->start < iova)
-		goto out_enoent;
-	for (; node; node = next) {
+	for (; node && !by_start; node = next) {
 		next = interval_tree_iter_next(node, iova, last);
-		if (node->last > last)
+		if (node->start < iova || node->last > last)
 			goto out_enoent;
 	}
-	/* Checked: every area met lies inside.  Take them out. */
-	while ((node = interval_tree_iter_first(&iopt->area_itree, iova,
-						last))) {
+	/* Checked: take out every area that starts inside. */
+	node = interval_tree_iter_first(&iopt->area_itree, iova, last);
+	for (; node; node = next) {
+		next = interval_tree_iter_next(node, iova, last);
+		if (node->start < iova)
+			continue;
 		area = area_of(node);
 		interval_tree_remove(node, &iopt->area_itree);
 		list_add_tail(&area->free_item, &removed);
@@ -573,7 +577,32 @@ int vdiommu_iopt_unmap(struct vdiommu_iopt *iopt, unsigned long iova,
 		return -EINVAL;
 	if (check_add_overflow(iova, length - 1, &last))
 		return -EOVERFLOW;
-	return iopt_unmap_range(iopt, iova, last, unmapped);
+	return iopt_unmap_range(iopt, iova, last, unmapped, false);
+}
+
+/**
+ * vdiommu_iopt_unmap_v1() - unmap as the legacy type1 (not v2) interface does
+ * @iopt: the IOVA space
+ * @iova: start
+ * @length: bytes, not 0
+ * @unmapped: set to the number of bytes unmapped
+ *
+ * Every area that starts inside [iova, iova + length) is unmapped whole,
+ * even past the end; one that starts before @iova stays.  Never fails for
+ * what is or is not mapped: the size unmapped tells.
+ *
+ * Return: 0, -EINVAL (empty) or -EOVERFLOW.
+ */
+int vdiommu_iopt_unmap_v1(struct vdiommu_iopt *iopt, unsigned long iova,
+			  unsigned long length, unsigned long *unmapped)
+{
+	unsigned long last;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	return iopt_unmap_range(iopt, iova, last, unmapped, true);
 }
 
 /**
@@ -585,7 +614,7 @@ int vdiommu_iopt_unmap(struct vdiommu_iopt *iopt, unsigned long iova,
  */
 int vdiommu_iopt_unmap_all(struct vdiommu_iopt *iopt, unsigned long *unmapped)
 {
-	return iopt_unmap_range(iopt, 0, ULONG_MAX, unmapped);
+	return iopt_unmap_range(iopt, 0, ULONG_MAX, unmapped, false);
 }
 
 /**
@@ -847,26 +876,27 @@ int vdiommu_iopt_set_large_pages(struct vdiommu_iopt *iopt, bool enable)
 }
 
 /**
- * vdiommu_iopt_iova_ranges() - the IOVA that can be mapped
+ * vdiommu_iopt_walk_ranges() - walk the IOVA that can be mapped
  * @iopt: the IOVA space
- * @ranges: user array to fill
- * @num: in: room in @ranges; out: number of ranges there are
+ * @fn: called for each range, in order, with its index; a non-zero
+ *	return stops the walk and is returned
+ * @data: for @fn
  * @alignment: set to the required IOVA alignment
  *
  * The ranges are the holes between reserved ranges, as upstream reports
- * them; allowed ranges only steer kernel-chosen IOVAs.
+ * them; allowed ranges only steer kernel-chosen IOVAs.  @fn runs under
+ * &vdiommu_iopt.iova_rwsem (read) and may fault on user memory: no path
+ * takes that lock from a page fault.
  *
- * Return: 0, -EFAULT, or -EMSGSIZE when @ranges was too small (@num tells
- * the size needed).
+ * Return: the number of ranges, or what @fn returned.
  */
-int vdiommu_iopt_iova_ranges(struct vdiommu_iopt *iopt,
-			     struct iommu_iova_range __user *ranges,
-			     u32 *num, unsigned long *alignment)
+int vdiommu_iopt_walk_ranges(struct vdiommu_iopt *iopt, vdiommu_range_fn fn,
+			     void *data, unsigned long *alignment)
 {
 	struct interval_tree_node *node;
-	u32 room = *num, count = 0;
 	unsigned long cur = 0;
 	bool more = true;
+	u32 count = 0;
 	int ret = 0;
 
 	down_read(&iopt->iova_rwsem);
@@ -886,11 +916,9 @@ int vdiommu_iopt_iova_ranges(struct vdiommu_iopt *iopt,
 			r.last = node->start - 1;
 		else
 			more = false;
-		if (count < room &&
-		    copy_to_user(&ranges[count], &r, sizeof(r))) {
-			ret = -EFAULT;
+		ret = fn(data, count, &r);
+		if (ret)
 			goto out_unlock;
-		}
 		count++;
 		if (node) {
 			if (node->last == ULONG_MAX)
@@ -899,10 +927,49 @@ int vdiommu_iopt_iova_ranges(struct vdiommu_iopt *iopt,
 		}
 	}
 	*alignment = iopt->iova_alignment;
-	*num = count;
-	if (count > room)
-		ret = -EMSGSIZE;
+	ret = count;
 out_unlock:
 	up_read(&iopt->iova_rwsem);
 	return ret;
+}
+
+struct vdiommu_ranges_to_user {
+	struct iommu_iova_range __user *ranges;
+	u32 room;
+};
+
+static int vdiommu_range_to_user(void *data, u32 index,
+				 const struct iommu_iova_range *r)
+{
+	struct vdiommu_ranges_to_user *out = data;
+
+	if (index < out->room &&
+	    copy_to_user(&out->ranges[index], r, sizeof(*r)))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * vdiommu_iopt_iova_ranges() - the IOVA that can be mapped, to user space
+ * @iopt: the IOVA space
+ * @ranges: user array to fill
+ * @num: in: room in @ranges; out: number of ranges there are
+ * @alignment: set to the required IOVA alignment
+ *
+ * Return: 0, -EFAULT, or -EMSGSIZE when @ranges was too small (@num tells
+ * the size needed).
+ */
+int vdiommu_iopt_iova_ranges(struct vdiommu_iopt *iopt,
+			     struct iommu_iova_range __user *ranges,
+			     u32 *num, unsigned long *alignment)
+{
+	struct vdiommu_ranges_to_user out = { .ranges = ranges, .room = *num };
+	int ret;
+
+	ret = vdiommu_iopt_walk_ranges(iopt, vdiommu_range_to_user, &out,
+				       alignment);
+	if (ret < 0)
+		return ret;
+	*num = ret;
+	return ret > out.room ? -EMSGSIZE : 0;
 }

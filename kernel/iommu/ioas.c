@@ -38,6 +38,26 @@ struct vdiommu_ioas *vdiommu_get_ioas(struct vdiommu_ctx *ictx, u32 id)
 	return container_of(obj, struct vdiommu_ioas, obj);
 }
 
+/**
+ * vdiommu_ioas_alloc() - a new, unpublished IOAS
+ * @ictx: the context
+ *
+ * Return: the IOAS, to publish with vdiommu_object_finalize(), or an
+ * ERR_PTR().
+ */
+struct vdiommu_ioas *vdiommu_ioas_alloc(struct vdiommu_ctx *ictx)
+{
+	struct vdiommu_ioas *ioas;
+
+	ioas = vdiommu_object_alloc(ictx, struct vdiommu_ioas, VDIOMMU_OBJ_IOAS);
+	if (IS_ERR(ioas))
+		return ioas;
+	vdiommu_iopt_init(&ioas->iopt);
+	mutex_init(&ioas->mutex);
+	INIT_LIST_HEAD(&ioas->hwpt_list);
+	return ioas;
+}
+
 int vdiommu_ioas_alloc_ioctl(struct vdiommu_ctx *ictx, void *ucmd)
 {
 	struct iommu_ioas_alloc *cmd = ucmd;
@@ -46,12 +66,9 @@ int vdiommu_ioas_alloc_ioctl(struct vdiommu_ctx *ictx, void *ucmd)
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 
-	ioas = vdiommu_object_alloc(ictx, struct vdiommu_ioas, VDIOMMU_OBJ_IOAS);
+	ioas = vdiommu_ioas_alloc(ictx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	vdiommu_iopt_init(&ioas->iopt);
-	mutex_init(&ioas->mutex);
-	INIT_LIST_HEAD(&ioas->hwpt_list);
 
 	cmd->out_ioas_id = ioas->obj.id;
 	vdiommu_object_finalize(ictx, &ioas->obj);
@@ -154,8 +171,7 @@ static int vdiommu_map_prot(u32 flags)
 int vdiommu_ioas_map(struct vdiommu_ctx *ictx, void *ucmd)
 {
 	struct iommu_ioas_map *cmd = ucmd;
-	unsigned long iova = cmd->iova, index;
-	struct vdiommu_pages *pages;
+	unsigned long iova = cmd->iova;
 	struct vdiommu_ioas *ioas;
 	int ret;
 
@@ -175,23 +191,46 @@ int vdiommu_ioas_map(struct vdiommu_ctx *ictx, void *ucmd)
 	ioas = vdiommu_get_ioas(ictx, cmd->ioas_id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-
-	pages = vdiommu_pages_get(ictx, cmd->user_va, cmd->length,
-				  cmd->flags & IOMMU_IOAS_MAP_WRITEABLE,
-				  &index);
-	if (IS_ERR(pages)) {
-		ret = PTR_ERR(pages);
-		goto out_put;
-	}
-	ret = vdiommu_iopt_map_pages(&ioas->iopt, pages, index, cmd->length,
-				     &iova, vdiommu_map_prot(cmd->flags),
-				     cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
-	/* The areas hold their own references. */
-	vdiommu_pages_put(pages);
+	ret = vdiommu_ioas_map_user(ictx, ioas, cmd->user_va, cmd->length,
+				    &iova, vdiommu_map_prot(cmd->flags),
+				    cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
 	if (!ret)
 		cmd->iova = iova;
-out_put:
 	vdiommu_put_object(ictx, &ioas->obj);
+	return ret;
+}
+
+/**
+ * vdiommu_ioas_map_user() - pin user memory and map it into an IOAS
+ * @ictx: the context, whose pins are shared by every map of the same memory
+ * @ioas: the IOAS
+ * @uptr: user address, page aligned
+ * @length: bytes, page aligned, not zero, no overflow (checked by callers)
+ * @iova: the IOVA if @fixed, else set to the one chosen
+ * @iommu_prot: IOMMU_READ/WRITE/CACHE; pinned for writing with IOMMU_WRITE
+ * @fixed: map at *@iova
+ *
+ * Both front doors map through here: IOMMU_IOAS_MAP and the legacy
+ * VFIO_IOMMU_MAP_DMA.
+ *
+ * Return: 0 or as vdiommu_pages_get() and vdiommu_iopt_map_pages().
+ */
+int vdiommu_ioas_map_user(struct vdiommu_ctx *ictx, struct vdiommu_ioas *ioas,
+			  unsigned long uptr, unsigned long length,
+			  unsigned long *iova, int iommu_prot, bool fixed)
+{
+	struct vdiommu_pages *pages;
+	unsigned long index;
+	int ret;
+
+	pages = vdiommu_pages_get(ictx, uptr, length, iommu_prot & IOMMU_WRITE,
+				  &index);
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	ret = vdiommu_iopt_map_pages(&ioas->iopt, pages, index, length, iova,
+				     iommu_prot, fixed);
+	/* The areas hold their own references. */
+	vdiommu_pages_put(pages);
 	return ret;
 }
 

@@ -7,7 +7,10 @@
  * ioctl dispatch.  The uAPI is upstream Linux 6.12's <linux/iommufd.h>,
  * unchanged, plus vfiodev's own commands from <linux/vfiodev.h> under
  * another ioctl magic.  The node name is upstream's too, so this module
- * refuses to load while upstream's iommufd.ko is present.
+ * refuses to load while upstream's iommufd.ko is present.  It also serves
+ * /dev/vfio/vfio, the legacy container, from the same engine (as upstream
+ * can, CONFIG_IOMMUFD_VFIO_CONTAINER): upstream's vfio.ko must not be
+ * loaded either, and vfiodev.ko checks that.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,6 +21,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vfio.h>
 #include <linux/vfiodev.h>
 
 #include "../compat.h"
@@ -112,14 +116,28 @@ struct vdiommu_object *vdiommu_get_object(struct vdiommu_ctx *ictx, u32 id,
 	xa_lock(&ictx->objects);
 	obj = xa_load(&ictx->objects, id);
 	if (!obj || (type != VDIOMMU_OBJ_ANY && obj->type != type) ||
-	    !refcount_inc_not_zero(&obj->users)) {
+	    !vdiommu_lock_obj(obj))
 		obj = ERR_PTR(-ENOENT);
-	} else if (!refcount_inc_not_zero(&obj->shortterm_users)) {
-		refcount_dec(&obj->users);
-		obj = ERR_PTR(-ENOENT);
-	}
 	xa_unlock(&ictx->objects);
 	return obj;
+}
+
+/**
+ * vdiommu_lock_obj() - take what vdiommu_get_object() takes, on an object
+ *	found some other way
+ * @obj: a published object, found under the objects xarray lock
+ *
+ * Return: false if the object is being destroyed.
+ */
+bool vdiommu_lock_obj(struct vdiommu_object *obj)
+{
+	if (!refcount_inc_not_zero(&obj->users))
+		return false;
+	if (!refcount_inc_not_zero(&obj->shortterm_users)) {
+		refcount_dec(&obj->users);
+		return false;
+	}
+	return true;
 }
 
 /**
@@ -161,6 +179,8 @@ int vdiommu_object_remove(struct vdiommu_ctx *ictx,
 		return -EBUSY;
 	}
 	__xa_erase(&ictx->objects, obj->id);
+	if (ictx->vfio_ioas && &ictx->vfio_ioas->obj == obj)
+		ictx->vfio_ioas = NULL;
 	xa_unlock(&ictx->objects);
 
 	/*
@@ -271,6 +291,7 @@ union vdiommu_ucmd_buffer {
 	struct iommu_option option;
 	struct iommu_hwpt_alloc hwpt;
 	struct iommu_hw_info info;
+	struct iommu_vfio_ioas vfio_ioas;
 	struct vfiodev_iommu_device_info vd_info;
 };
 
@@ -313,6 +334,8 @@ static const struct vdiommu_ioctl_op vdiommu_ioctl_ops[] = {
 	VDIOMMU_OP(IOAS_UNMAP, IOMMU_IOAS_UNMAP, vdiommu_ioas_unmap,
 		   struct iommu_ioas_unmap, length),
 	VDIOMMU_OP(OPTION, IOMMU_OPTION, vdiommu_option, struct iommu_option, val64),
+	VDIOMMU_OP(VFIO_IOAS, IOMMU_VFIO_IOAS, vdiommu_vfio_ioas,
+		   struct iommu_vfio_ioas, __reserved),
 	VDIOMMU_OP(HWPT_ALLOC, IOMMU_HWPT_ALLOC, vdiommu_hwpt_alloc_ioctl,
 		   struct iommu_hwpt_alloc, __reserved),
 	VDIOMMU_OP(GET_HW_INFO, IOMMU_GET_HW_INFO, vdiommu_get_hw_info,
@@ -362,6 +385,9 @@ static long vdiommu_fops_ioctl(struct file *filp, unsigned int cmd,
 	u32 size;
 	int ret;
 
+	/* The legacy container ioctls share the magic, below the base. */
+	if (_IOC_TYPE(cmd) == VFIO_TYPE && _IOC_NR(cmd) < IOMMUFD_CMD_BASE)
+		return vdiommu_vfio_ioctl(ictx, cmd, arg);
 	op = vdiommu_find_op(cmd);
 	if (!op)
 		return -ENOTTY;
@@ -417,6 +443,19 @@ static struct miscdevice vdiommu_misc = {
 	.mode = 0660,
 };
 
+/*
+ * /dev/vfio/vfio, the legacy VFIO container: every open is a context like
+ * one of /dev/iommu, whose VFIO ioctls act on its compatibility IOAS (see
+ * vfio_compat.c).  The minor and the mode are upstream's.
+ */
+static struct miscdevice vdiommu_vfio_misc = {
+	.minor = VFIO_MINOR,
+	.name = "vfio",
+	.fops = &vdiommu_fops,
+	.nodename = "vfio/vfio",
+	.mode = 0666,
+};
+
 static struct dentry *vdiommu_debugfs;
 
 static int vdiommu_pinned_get(void *data, u64 *val)
@@ -452,6 +491,11 @@ static int __init vdiommu_init(void)
 	ret = misc_register(&vdiommu_misc);
 	if (ret)
 		return ret;
+	ret = misc_register(&vdiommu_vfio_misc);
+	if (ret) {
+		misc_deregister(&vdiommu_misc);
+		return ret;
+	}
 	vdiommu_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file_unsafe("pinned_pages", 0400, vdiommu_debugfs,
 				   NULL, &vdiommu_pinned_fops);
@@ -461,6 +505,7 @@ static int __init vdiommu_init(void)
 static void __exit vdiommu_exit(void)
 {
 	debugfs_remove_recursive(vdiommu_debugfs);
+	misc_deregister(&vdiommu_vfio_misc);
 	misc_deregister(&vdiommu_misc);
 }
 

@@ -89,6 +89,12 @@ enum vdiommu_account_mode {
  * @pages_lock: protects @pages_itree
  * @pages_itree: every pinned range of this context, by user address, so
  *	that mapping memory that is already pinned shares the pin
+ * @vfio_ioas: the IOAS the legacy VFIO container ioctls act on, or NULL
+ *	(IOMMU_VFIO_IOAS); not a reference: cleared, under the objects
+ *	xarray lock, when that IOAS is destroyed
+ * @vfio_groups: VFIO groups using this context as their container
+ * @vfio_noncoherent: those of them with a device whose IOMMU cannot
+ *	enforce cache coherency
  */
 struct vdiommu_ctx {
 	struct file *file;
@@ -97,6 +103,9 @@ struct vdiommu_ctx {
 	bool account_user_mode;
 	struct mutex pages_lock;	/* @pages_itree */
 	struct rb_root_cached pages_itree;
+	struct vdiommu_ioas *vfio_ioas;
+	atomic_t vfio_groups;
+	atomic_t vfio_noncoherent;
 };
 
 /**
@@ -162,12 +171,15 @@ struct vdiommu_reserved {
  * @iopt: its IOVA space
  * @mutex: serialises creation of automatic domains and attach/detach
  * @hwpt_list: the HWPTs of this IOAS
+ * @vfio_type1_v1: VFIO_SET_IOMMU chose VFIO_TYPE1_IOMMU: legacy unmaps
+ *	take what starts in their range (vdiommu_iopt_unmap_v1())
  */
 struct vdiommu_ioas {
 	struct vdiommu_object obj;
 	struct vdiommu_iopt iopt;
 	struct mutex mutex;	/* @hwpt_list, attach */
 	struct list_head hwpt_list;
+	bool vfio_type1_v1;
 };
 
 /**
@@ -250,6 +262,7 @@ void vdiommu_object_abort(struct vdiommu_ctx *ictx, struct vdiommu_object *obj);
 struct vdiommu_object *vdiommu_get_object(struct vdiommu_ctx *ictx, u32 id,
 					  enum vdiommu_object_type type);
 void vdiommu_put_object(struct vdiommu_ctx *ictx, struct vdiommu_object *obj);
+bool vdiommu_lock_obj(struct vdiommu_object *obj);
 int vdiommu_object_remove(struct vdiommu_ctx *ictx,
 			  struct vdiommu_object *to_destroy, u32 id);
 void vdiommu_object_destroy_user(struct vdiommu_ctx *ictx,
@@ -258,6 +271,10 @@ extern atomic_long_t vdiommu_pinned_pages;
 
 /* ioas.c */
 void vdiommu_ioas_destroy(struct vdiommu_object *obj);
+struct vdiommu_ioas *vdiommu_ioas_alloc(struct vdiommu_ctx *ictx);
+int vdiommu_ioas_map_user(struct vdiommu_ctx *ictx, struct vdiommu_ioas *ioas,
+			  unsigned long uptr, unsigned long length,
+			  unsigned long *iova, int iommu_prot, bool fixed);
 struct vdiommu_ioas *vdiommu_get_ioas(struct vdiommu_ctx *ictx, u32 id);
 int vdiommu_ioas_alloc_ioctl(struct vdiommu_ctx *ictx, void *cmd);
 int vdiommu_ioas_iova_ranges(struct vdiommu_ctx *ictx, void *cmd);
@@ -266,6 +283,11 @@ int vdiommu_ioas_map(struct vdiommu_ctx *ictx, void *cmd);
 int vdiommu_ioas_copy(struct vdiommu_ctx *ictx, void *cmd);
 int vdiommu_ioas_unmap(struct vdiommu_ctx *ictx, void *cmd);
 int vdiommu_option(struct vdiommu_ctx *ictx, void *cmd);
+
+/* vfio_compat.c */
+int vdiommu_vfio_ioas(struct vdiommu_ctx *ictx, void *cmd);
+long vdiommu_vfio_ioctl(struct vdiommu_ctx *ictx, unsigned int cmd,
+			unsigned long arg);
 
 /* device.c */
 void vdiommu_device_destroy(struct vdiommu_object *obj);
@@ -286,6 +308,8 @@ int vdiommu_iopt_copy(struct vdiommu_iopt *dst, struct vdiommu_iopt *src,
 		      unsigned long *dst_iova, int iommu_prot, bool fixed);
 int vdiommu_iopt_unmap(struct vdiommu_iopt *iopt, unsigned long iova,
 		       unsigned long length, unsigned long *unmapped);
+int vdiommu_iopt_unmap_v1(struct vdiommu_iopt *iopt, unsigned long iova,
+			  unsigned long length, unsigned long *unmapped);
 int vdiommu_iopt_unmap_all(struct vdiommu_iopt *iopt, unsigned long *unmapped);
 int vdiommu_iopt_set_allowed(struct vdiommu_iopt *iopt,
 			     struct rb_root_cached *allowed);
@@ -306,6 +330,10 @@ int vdiommu_iopt_set_large_pages(struct vdiommu_iopt *iopt, bool enable);
 int vdiommu_iopt_iova_ranges(struct vdiommu_iopt *iopt,
 			     struct iommu_iova_range __user *ranges,
 			     u32 *num, unsigned long *alignment);
+typedef int (*vdiommu_range_fn)(void *data, u32 index,
+				const struct iommu_iova_range *r);
+int vdiommu_iopt_walk_ranges(struct vdiommu_iopt *iopt, vdiommu_range_fn fn,
+			     void *data, unsigned long *alignment);
 
 /* pages.c */
 /**

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfiodev_iommu: the legacy VFIO container on the IOAS engine.
+ *
+ * The type1 container of upstream VFIO (/dev/vfio/vfio, VFIO_SET_IOMMU,
+ * VFIO_IOMMU_MAP_DMA...) has no object IDs: it is one address space.  Here
+ * it is one IOAS of a context, the context's compatibility IOAS, and every
+ * legacy ioctl is a thin front door onto the same engine that serves
+ * IOMMU_IOAS_*: the same pins (a page mapped through both doors of one
+ * context is pinned and charged once), the same page tables, the same
+ * reserved regions.  Any context serves them: one opened as /dev/vfio/vfio
+ * or as /dev/iommu (upstream's "iommufd compat" mode, used by its
+ * selftests and by newer VMMs).
+ *
+ * The compatibility IOAS is created when the first VFIO group is set to the
+ * container (vdiommu_vfio_compat_ioas_create()), or chosen by the user with
+ * IOMMU_VFIO_IOAS; the group's devices attach to it when they are opened.
+ *
+ * Where the two interfaces disagree, the legacy door answers as type1 does:
+ * an unmap of nothing succeeds with size 0; under VFIO_TYPE1v2_IOMMU an
+ * unmap that would split a mapping fails with -EINVAL, under
+ * VFIO_TYPE1_IOMMU it takes the mappings that start in its range, whole,
+ * and leaves the one it starts inside of.  Not served: dirty tracking (the
+ * GET_DIRTY_BITMAP unmap flag and VFIO_IOMMU_DIRTY_PAGES),
+ * VFIO_UPDATE_VADDR, no-IOMMU, SPAPR.
+ */
+#include <linux/iommu.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "../compat.h"
+#include "vdiommu_priv.h"
+
+/* Upstream's compat reports this; there is no limit on mappings here. */
+#define VDIOMMU_VFIO_DMA_AVAIL	U16_MAX
+
+static struct vdiommu_ioas *vdiommu_get_compat_ioas(struct vdiommu_ctx *ictx)
+{
+	struct vdiommu_ioas *ioas = ERR_PTR(-ENODEV);
+
+	xa_lock(&ictx->objects);
+	if (ictx->vfio_ioas && vdiommu_lock_obj(&ictx->vfio_ioas->obj))
+		ioas = ictx->vfio_ioas;
+	xa_unlock(&ictx->objects);
+	return ioas;
+}
+
+/* IOMMU_VFIO_IOAS */
+int vdiommu_vfio_ioas(struct vdiommu_ctx *ictx, void *ucmd)
+{
+	struct iommu_vfio_ioas *cmd = ucmd;
+	struct vdiommu_ioas *ioas;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	switch (cmd->op) {
+	case IOMMU_VFIO_IOAS_GET:
+		ioas = vdiommu_get_compat_ioas(ictx);
+		if (IS_ERR(ioas))
+			return PTR_ERR(ioas);
+		cmd->ioas_id = ioas->obj.id;
+		vdiommu_put_object(ictx, &ioas->obj);
+		return 0;
+	case IOMMU_VFIO_IOAS_SET:
+		ioas = vdiommu_get_ioas(ictx, cmd->ioas_id);
+		if (IS_ERR(ioas))
+			return PTR_ERR(ioas);
+		/* Our reference keeps IOMMU_DESTROY from racing with this. */
+		xa_lock(&ictx->objects);
+		ictx->vfio_ioas = ioas;
+		xa_unlock(&ictx->objects);
+		vdiommu_put_object(ictx, &ioas->obj);
+		return 0;
+	case IOMMU_VFIO_IOAS_CLEAR:
+		xa_lock(&ictx->objects);
+		ictx->vfio_ioas = NULL;
+		xa_unlock(&ictx->objects);
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/**
+ * vdiommu_vfio_compat_ioas_create() - give a context a compatibility IOAS
+ * @ictx: the context
+ *
+ * Called when a VFIO group is set to the container.  An IOAS chosen
+ * already (an earlier group, or IOMMU_VFIO_IOAS_SET) is kept.  A new one is
+ * a user object like any other: IOMMU_VFIO_IOAS_GET tells its ID, and it
+ * lives until destroyed or until the context is closed.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vdiommu_vfio_compat_ioas_create(struct vdiommu_ctx *ictx)
+{
+	struct vdiommu_ioas *ioas;
+
+	ioas = vdiommu_ioas_alloc(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	xa_lock(&ictx->objects);
+	if (ictx->vfio_ioas) {
+		xa_unlock(&ictx->objects);
+		vdiommu_object_abort(ictx, &ioas->obj);
+		return 0;
+	}
+	/* Usable at once: fully initialised, only not yet found by ID. */
+	ictx->vfio_ioas = ioas;
+	xa_unlock(&ictx->objects);
+	vdiommu_object_finalize(ictx, &ioas->obj);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(vdiommu_vfio_compat_ioas_create, VFIODEV_IOMMU_NS);
+
+/**
+ * vdiommu_vfio_compat_ioas_get_id() - the compatibility IOAS of a context
+ * @ictx: the context
+ * @id: set to its ID, for vdiommu_device_attach()
+ *
+ * Return: 0, or -ENODEV when the context has none.
+ */
+int vdiommu_vfio_compat_ioas_get_id(struct vdiommu_ctx *ictx, u32 *id)
+{
+	struct vdiommu_ioas *ioas = vdiommu_get_compat_ioas(ictx);
+
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	*id = ioas->obj.id;
+	vdiommu_put_object(ictx, &ioas->obj);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(vdiommu_vfio_compat_ioas_get_id, VFIODEV_IOMMU_NS);
+
+/**
+ * vdiommu_vfio_group_claim() - a VFIO group joins a context as its container
+ * @ictx: the context
+ * @group: the IOMMU group; every device of it must be free of kernel
+ *	drivers (bound to a VFIO driver or to none)
+ * @enforce_coherency: every device of the group is behind an IOMMU that can
+ *	enforce cache coherency (for VFIO_DMA_CC_IOMMU)
+ *
+ * Claims the group's DMA for @ictx: the IOMMU blocks it until a device is
+ * opened and attached, no kernel driver can bind to the group any more,
+ * and devices bound through @ictx may share the claim.
+ *
+ * Return: 0, or -EPERM when a kernel driver or another context owns the
+ * group's DMA (the group is not viable).
+ */
+int vdiommu_vfio_group_claim(struct vdiommu_ctx *ictx,
+			     struct iommu_group *group, bool enforce_coherency)
+{
+	int ret;
+
+	ret = iommu_group_claim_dma_owner(group, ictx);
+	if (ret)
+		return ret;
+	atomic_inc(&ictx->vfio_groups);
+	if (!enforce_coherency)
+		atomic_inc(&ictx->vfio_noncoherent);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(vdiommu_vfio_group_claim, VFIODEV_IOMMU_NS);
+
+/**
+ * vdiommu_vfio_group_release() - undo vdiommu_vfio_group_claim()
+ * @ictx: the context
+ * @group: the IOMMU group, none of whose devices is bound any more
+ * @enforce_coherency: as given to vdiommu_vfio_group_claim()
+ */
+void vdiommu_vfio_group_release(struct vdiommu_ctx *ictx,
+				struct iommu_group *group,
+				bool enforce_coherency)
+{
+	if (!enforce_coherency)
+		atomic_dec(&ictx->vfio_noncoherent);
+	atomic_dec(&ictx->vfio_groups);
+	iommu_group_release_dma_owner(group);
+}
+EXPORT_SYMBOL_NS_GPL(vdiommu_vfio_group_release, VFIODEV_IOMMU_NS);
+
+/*
+ * VFIO_DMA_CC_IOMMU: 1 when DMA through the container cannot bypass the CPU
+ * caches: there is a group or a page table, every group's IOMMU can
+ * enforce coherency and every page table of the compatibility IOAS does.
+ */
+static int vdiommu_vfio_cc_iommu(struct vdiommu_ctx *ictx)
+{
+	struct vdiommu_ioas *ioas;
+	struct vdiommu_hwpt *hwpt;
+	bool any, coherent;
+
+	ioas = vdiommu_get_compat_ioas(ictx);
+	if (IS_ERR(ioas))
+		return 0;
+	any = atomic_read(&ictx->vfio_groups);
+	coherent = !atomic_read(&ictx->vfio_noncoherent);
+	mutex_lock(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
+		any = true;
+		if (!hwpt->enforce_cache_coherency)
+			coherent = false;
+	}
+	mutex_unlock(&ioas->mutex);
+	vdiommu_put_object(ictx, &ioas->obj);
+	return any && coherent;
+}
+
+static long vdiommu_vfio_check_extension(struct vdiommu_ctx *ictx,
+					 unsigned long type)
+{
+	switch (type) {
+	case VFIO_TYPE1_IOMMU:
+	case VFIO_TYPE1v2_IOMMU:
+	case VFIO_UNMAP_ALL:
+		return 1;
+	case VFIO_DMA_CC_IOMMU:
+		return vdiommu_vfio_cc_iommu(ictx);
+	default:
+		/* SPAPR, nesting, no-IOMMU, VFIO_UPDATE_VADDR, unknown. */
+		return 0;
+	}
+}
+
+/*
+ * The engine is the same for both types; they differ in what an unmap
+ * inside a mapping does.  Errors as type1's: no group in the container
+ * (no compatibility IOAS) -EINVAL, a type nobody serves -ENODEV.
+ */
+static long vdiommu_vfio_set_iommu(struct vdiommu_ctx *ictx,
+				   unsigned long type)
+{
+	struct vdiommu_ioas *ioas;
+
+	ioas = vdiommu_get_compat_ioas(ictx);
+	if (IS_ERR(ioas))
+		return -EINVAL;
+	if (type == VFIO_TYPE1_IOMMU || type == VFIO_TYPE1v2_IOMMU)
+		WRITE_ONCE(ioas->vfio_type1_v1, type == VFIO_TYPE1_IOMMU);
+	vdiommu_put_object(ictx, &ioas->obj);
+	if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU)
+		return -ENODEV;
+	return 0;
+}
+
+struct vdiommu_vfio_ranges {
+	struct vfio_iova_range *ranges;
+	u32 room;
+};
+
+static int vdiommu_vfio_range(void *data, u32 index,
+			      const struct iommu_iova_range *r)
+{
+	struct vdiommu_vfio_ranges *out = data;
+
+	if (index < out->room) {
+		out->ranges[index].start = r->start;
+		out->ranges[index].end = r->last;
+	}
+	return 0;
+}
+
+/*
+ * The capability chain of VFIO_IOMMU_GET_INFO, as it sits after struct
+ * vfio_iommu_type1_info: the IOVA ranges, then the DMA-avail count.
+ * Return: its size, or a negative errno.
+ */
+static ssize_t vdiommu_vfio_info_caps(struct vdiommu_ioas *ioas, void **caps,
+				      unsigned long *alignment)
+{
+	struct vfio_iommu_type1_info_cap_iova_range *iova_cap;
+	struct vfio_iommu_type1_info_dma_avail *avail_cap;
+	struct vdiommu_vfio_ranges out = {};
+	size_t iova_size, size;
+	int n;
+
+	/*
+	 * Count, allocate, fill; again if reserved regions came between
+	 * counting and filling.
+	 */
+	for (;;) {
+		n = vdiommu_iopt_walk_ranges(&ioas->iopt, vdiommu_vfio_range,
+					     &out, alignment);
+		if (n < 0)
+			return n;
+		if (*caps && n <= out.room)
+			break;
+		kfree(*caps);
+		iova_size = ALIGN(struct_size(iova_cap, iova_ranges, n),
+				  sizeof(u64));
+		size = iova_size + ALIGN(sizeof(*avail_cap), sizeof(u64));
+		*caps = kzalloc(size, GFP_KERNEL);
+		if (!*caps)
+			return -ENOMEM;
+		iova_cap = *caps;
+		out.ranges = iova_cap->iova_ranges;
+		out.room = n;
+	}
+	/* Laid out for the ranges found, which fit in what was allocated. */
+	iova_size = ALIGN(struct_size(iova_cap, iova_ranges, n), sizeof(u64));
+	size = iova_size + ALIGN(sizeof(*avail_cap), sizeof(u64));
+	iova_cap = *caps;
+	iova_cap->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
+	iova_cap->header.version = 1;
+	/* Offsets count from the start of struct vfio_iommu_type1_info. */
+	iova_cap->header.next = sizeof(struct vfio_iommu_type1_info) +
+				iova_size;
+	iova_cap->nr_iovas = n;
+	avail_cap = *caps + iova_size;
+	avail_cap->header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
+	avail_cap->header.version = 1;
+	avail_cap->avail = VDIOMMU_VFIO_DMA_AVAIL;
+	return size;
+}
+
+static long vdiommu_vfio_get_info(struct vdiommu_ctx *ictx,
+				  struct vfio_iommu_type1_info __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_info,
+					  iova_pgsizes);
+	struct vfio_iommu_type1_info info;
+	unsigned long alignment;
+	struct vdiommu_ioas *ioas;
+	void *caps = NULL;
+	ssize_t size;
+	long ret = 0;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	ioas = vdiommu_get_compat_ioas(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	size = vdiommu_vfio_info_caps(ioas, &caps, &alignment);
+	vdiommu_put_object(ictx, &ioas->obj);
+	if (size < 0)
+		return size;
+
+	info.flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
+	/* Any size the IOVA alignment allows. */
+	info.iova_pgsizes = ~(u64)(alignment - 1);
+	info.cap_offset = 0;
+	info.pad = 0;
+	if (info.argsz < sizeof(info) + size) {
+		/* Too small for the chain: say how much is needed. */
+		info.argsz = sizeof(info) + size;
+	} else {
+		if (copy_to_user((void __user *)arg + sizeof(info), caps, size))
+			ret = -EFAULT;
+		info.cap_offset = sizeof(info);
+	}
+	kfree(caps);
+	if (!ret && copy_to_user(arg, &info, min_t(size_t, info.argsz,
+						   sizeof(info))))
+		ret = -EFAULT;
+	return ret;
+}
+
+static long vdiommu_vfio_map_dma(struct vdiommu_ctx *ictx,
+				 struct vfio_iommu_type1_dma_map __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	u32 rw = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	struct vfio_iommu_type1_dma_map map;
+	int prot = IOMMU_CACHE;
+	struct vdiommu_ioas *ioas;
+	unsigned long iova;
+	long ret;
+
+	if (copy_from_user(&map, arg, minsz))
+		return -EFAULT;
+	/* VFIO_DMA_MAP_FLAG_VADDR: VFIO_UPDATE_VADDR is not offered. */
+	if (map.argsz < minsz || (map.flags & ~rw) || !(map.flags & rw))
+		return -EINVAL;
+	if (!map.size || (map.size | map.iova | map.vaddr) & ~PAGE_MASK)
+		return -EINVAL;
+	if (map.iova + map.size - 1 < map.iova ||
+	    map.vaddr + map.size - 1 < map.vaddr)
+		return -EINVAL;
+	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
+		prot |= IOMMU_READ;
+	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
+		prot |= IOMMU_WRITE;
+
+	ioas = vdiommu_get_compat_ioas(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	iova = map.iova;
+	ret = vdiommu_ioas_map_user(ictx, ioas, map.vaddr, map.size, &iova,
+				    prot, true);
+	vdiommu_put_object(ictx, &ioas->obj);
+	return ret;
+}
+
+static long vdiommu_vfio_unmap_dma(struct vdiommu_ctx *ictx,
+				   struct vfio_iommu_type1_dma_unmap __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
+					  size);
+	struct vfio_iommu_type1_dma_unmap unmap;
+	unsigned long unmapped = 0;
+	struct vdiommu_ioas *ioas;
+	long ret;
+
+	if (copy_from_user(&unmap, arg, minsz))
+		return -EFAULT;
+	/* No dirty bitmap (no dirty tracking), no VFIO_UPDATE_VADDR. */
+	if (unmap.argsz < minsz || (unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL))
+		return -EINVAL;
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
+		if (unmap.iova || unmap.size)
+			return -EINVAL;
+	} else if (!unmap.size || (unmap.iova | unmap.size) & ~PAGE_MASK ||
+		   unmap.iova + unmap.size - 1 < unmap.iova) {
+		return -EINVAL;
+	}
+
+	ioas = vdiommu_get_compat_ioas(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
+		ret = vdiommu_iopt_unmap_all(&ioas->iopt, &unmapped);
+		goto out_put;
+	}
+	if (READ_ONCE(ioas->vfio_type1_v1)) {
+		ret = vdiommu_iopt_unmap_v1(&ioas->iopt, unmap.iova, unmap.size,
+					    &unmapped);
+	} else {
+		ret = vdiommu_iopt_unmap(&ioas->iopt, unmap.iova, unmap.size,
+					 &unmapped);
+		/* A mapping crosses an end: type1v2 refuses to split it. */
+		if (ret == -ENOENT)
+			ret = -EINVAL;
+	}
+out_put:
+	vdiommu_put_object(ictx, &ioas->obj);
+	if (ret)
+		return ret;
+	unmap.size = unmapped;
+	if (copy_to_user(arg, &unmap, minsz))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * vdiommu_vfio_ioctl() - the legacy container ioctls of a context
+ * @ictx: the context (/dev/vfio/vfio or /dev/iommu)
+ * @cmd: an ioctl of VFIO_TYPE below IOMMUFD_CMD_BASE
+ * @arg: its argument
+ *
+ * Return: as upstream's type1 container answers, or -ENOTTY for what is not
+ * a container ioctl or not served (VFIO_IOMMU_DIRTY_PAGES, SPAPR).
+ */
+long vdiommu_vfio_ioctl(struct vdiommu_ctx *ictx, unsigned int cmd,
+			unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VFIO_GET_API_VERSION:
+		return VFIO_API_VERSION;
+	case VFIO_CHECK_EXTENSION:
+		return vdiommu_vfio_check_extension(ictx, arg);
+	case VFIO_SET_IOMMU:
+		return vdiommu_vfio_set_iommu(ictx, arg);
+	case VFIO_IOMMU_GET_INFO:
+		return vdiommu_vfio_get_info(ictx, uarg);
+	case VFIO_IOMMU_MAP_DMA:
+		return vdiommu_vfio_map_dma(ictx, uarg);
+	case VFIO_IOMMU_UNMAP_DMA:
+		return vdiommu_vfio_unmap_dma(ictx, uarg);
+	default:
+		return -ENOTTY;
+	}
+}

@@ -1,0 +1,855 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The legacy VFIO interface beside the device cdev: /dev/vfio/vfio (the
+ * container), /dev/vfio/<group> and the device files a group hands out,
+ * replaying what QEMU 7.2 and DPDK do on that path (see CLIENTS.md), on a
+ * QEMU edu (1234:11e8).
+ *
+ *  - path.*: one DMA test, run unchanged on a device file from the cdev
+ *    (iommufd) and from the group (container): the edu's DMA engine
+ *    through the IOMMU both ways, then a fault where nothing is mapped;
+ *  - legacy.*: the container and group ioctls and their errors, the
+ *    capability chain of VFIO_IOMMU_GET_INFO, VFIO_DMA_CC_IOMMU against the
+ *    IOMMU's snoop control, type1 and type1v2 unmap, exclusivity of the
+ *    two paths, closing in any order, /dev/iommu as the container with
+ *    pins shared by both doors, and KVM's view of the files (through a
+ *    test module that calls what kvm-vfio calls).
+ *
+ * VFIODEV_STACK=upstream runs it against the guest kernel's vfio.ko and
+ * vfio_iommu_type1.ko (the reference); vfiodev's own parts are skipped.
+ */
+#include <libgen.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+#include "vfiodev_utils.h"
+#include "kselftest_harness.h"
+#include "edu_utils.h"
+
+#define BUF_SIZE	(4 * MIB)
+#define IOVA_A		0x1000000ULL
+#define IOVA_B		0x2000000ULL
+#define MSI_START	0xfee00000ULL
+#define PINNED_PAGES	"/sys/kernel/debug/vfiodev_iommu/pinned_pages"
+#define KVM_PROBE	"/sys/kernel/debug/vfiodev_kvm_test/probe"
+#define GRP_VIABLE	((uint32_t)VFIO_GROUP_FLAGS_VIABLE)
+#define GRP_SET		((uint32_t)VFIO_GROUP_FLAGS_CONTAINER_SET)
+#define NOT_UPSTREAM	"a vfiodev extension, not in upstream's type1"
+
+/* --- the legacy calls, returning 0 (or a value) or -errno --------------- */
+
+static int group_id_of(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = 0;
+	return atoi(basename(link));
+}
+
+static int group_open(const char *bdf)
+{
+	char path[64];
+	int id = group_id_of(bdf), fd;
+
+	if (id < 0)
+		return id;
+	snprintf(path, sizeof(path), "/dev/vfio/%d", id);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int container_open(void)
+{
+	int fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* An ioctl whose answer is its return value. */
+static int vioctl(int fd, unsigned long req, unsigned long arg)
+{
+	int ret = ioctl(fd, req, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+static int group_status(int group, uint32_t *flags)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	int ret = ufd_ioctl(group, VFIO_GROUP_GET_STATUS, &st);
+
+	if (!ret)
+		*flags = st.flags;
+	return ret;
+}
+
+static int set_container(int group, int container)
+{
+	return ufd_ioctl(group, VFIO_GROUP_SET_CONTAINER, &container);
+}
+
+static int get_device_fd(int group, const char *name)
+{
+	int fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, name);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int map_dma(int container, void *va, uint64_t len, uint64_t iova,
+		   uint32_t flags)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = flags,
+		.vaddr = (uintptr_t)va,
+		.iova = iova,
+		.size = len,
+	};
+
+	return ufd_ioctl(container, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+#define DMA_RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+
+static int unmap_dma(int container, uint64_t iova, uint64_t len,
+		     uint32_t flags, uint64_t *unmapped)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.flags = flags,
+		.iova = iova,
+		.size = len,
+	};
+	int ret = ufd_ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap);
+
+	if (!ret && unmapped)
+		*unmapped = unmap.size;
+	return ret;
+}
+
+static long pinned_pages(void)
+{
+	char buf[32];
+
+	if (sysfs_read(PINNED_PAGES, buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+static bool snoop_control(struct __test_metadata *_metadata, const char *bdf)
+{
+	char path[PATH_MAX], buf[64];
+
+	snprintf(path, sizeof(path),
+		 PCI_SYSFS "/devices/%s/iommu/intel-iommu/ecap", bdf);
+	EXPECT_EQ(0, sysfs_read(path, buf, sizeof(buf))) TH_LOG("%s", path);
+	return strtoull(buf, NULL, 16) & 0x80;
+}
+
+static void edu_take(struct __test_metadata *_metadata, const char *bdf)
+{
+	if (!stack_is_upstream())
+		ASSERT_EQ(0, vfiodev_modules_load());
+	ASSERT_EQ(0, pci_bind(bdf, stack_pci_driver()))
+		TH_LOG("%s: cannot bind to %s", bdf, stack_pci_driver());
+}
+
+static void edu_first(struct __test_metadata *_metadata, char *bdf)
+{
+	char bdfs[4][BDF_LEN];
+
+	ASSERT_LT(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, bdfs, 4));
+	strcpy(bdf, bdfs[0]);
+}
+
+/* QEMU's legacy sequence up to the device file (CLIENTS.md). */
+static int legacy_open(struct __test_metadata *_metadata, const char *bdf,
+		       int *group, int *container, unsigned long type)
+{
+	uint32_t flags = 0;
+	int fd;
+
+	*container = container_open();
+	EXPECT_LE(0, *container) TH_LOG("/dev/vfio/vfio: %s",
+					strerror(-*container));
+	EXPECT_EQ(VFIO_API_VERSION,
+		  vioctl(*container, VFIO_GET_API_VERSION, 0));
+	EXPECT_EQ(1, vioctl(*container, VFIO_CHECK_EXTENSION,
+			    VFIO_TYPE1v2_IOMMU));
+	*group = group_open(bdf);
+	EXPECT_LE(0, *group) TH_LOG("group of %s: %s", bdf,
+				    strerror(-*group));
+	if (*container < 0 || *group < 0)
+		return -1;
+	EXPECT_EQ(0, group_status(*group, &flags));
+	EXPECT_EQ(GRP_VIABLE, flags);
+	EXPECT_EQ(0, set_container(*group, *container));
+	EXPECT_EQ(0, vioctl(*container, VFIO_SET_IOMMU, type));
+	fd = get_device_fd(*group, bdf);
+	EXPECT_LE(0, fd) TH_LOG("VFIO_GROUP_GET_DEVICE_FD: %s",
+				strerror(-fd));
+	return fd;
+}
+
+/* --- one DMA test, both paths ------------------------------------------ */
+
+FIXTURE(path) {
+	char bdf[BDF_LEN];
+	int devfd;
+	int group;
+	int container;		/* /dev/vfio/vfio, or /dev/iommu for the cdev */
+	uint32_t ioas;
+	char *buf;
+	volatile uint8_t *bar;
+};
+
+FIXTURE_VARIANT(path) {
+	bool legacy;
+};
+
+FIXTURE_VARIANT_ADD(path, cdev) {
+	.legacy = false,
+};
+
+FIXTURE_VARIANT_ADD(path, group) {
+	.legacy = true,
+};
+
+FIXTURE_SETUP(path)
+{
+	self->devfd = self->group = self->container = -1;
+	self->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	memset(self->buf, 0xaa, BUF_SIZE);
+	edu_first(_metadata, self->bdf);
+	edu_take(_metadata, self->bdf);
+
+	if (variant->legacy) {
+		self->devfd = legacy_open(_metadata, self->bdf, &self->group,
+					  &self->container, VFIO_TYPE1v2_IOMMU);
+		ASSERT_LE(0, self->devfd);
+		return;
+	}
+	if (access("/dev/iommu", F_OK))
+		SKIP(return, "no /dev/iommu in this kernel");
+	{
+		struct vfio_device_bind_iommufd bind = {
+			.argsz = sizeof(bind),
+		};
+		struct vfio_device_attach_iommufd_pt attach = {
+			.argsz = sizeof(attach),
+		};
+
+		self->devfd = vfio_dev_open(self->bdf);
+		ASSERT_LE(0, self->devfd);
+		self->container = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, self->container);
+		bind.iommufd = self->container;
+		ASSERT_EQ(0, ufd_ioctl(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
+				       &bind));
+		ASSERT_EQ(0, ufd_ioas_alloc(self->container, &self->ioas));
+		attach.pt_id = self->ioas;
+		ASSERT_EQ(0, ufd_ioctl(self->devfd,
+				       VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	}
+}
+
+FIXTURE_TEARDOWN(path)
+{
+	if (self->bar)
+		munmap((void *)self->bar, EDU_BAR_LEN);
+	if (self->devfd >= 0)
+		close(self->devfd);
+	if (self->group >= 0)
+		close(self->group);
+	if (self->container >= 0)
+		close(self->container);
+	EXPECT_EQ(0, pci_release(self->bdf));
+}
+
+static int path_map(FIXTURE_DATA(path) *self, const FIXTURE_VARIANT(path) *v,
+		    uint64_t iova, uint64_t len)
+{
+	if (v->legacy)
+		return map_dma(self->container, self->buf, len, iova, DMA_RW);
+	return ufd_map_fixed(self->container, self->ioas, self->buf, len,
+			     iova);
+}
+
+static int path_unmap(FIXTURE_DATA(path) *self,
+		      const FIXTURE_VARIANT(path) *v, uint64_t iova,
+		      uint64_t len)
+{
+	uint64_t unmapped = 0;
+	int ret;
+
+	if (v->legacy)
+		ret = unmap_dma(self->container, iova, len, 0, &unmapped);
+	else
+		ret = ufd_unmap(self->container, self->ioas, iova, len,
+				&unmapped);
+	if (!ret && unmapped != len)
+		ret = -ERANGE;
+	return ret;
+}
+
+TEST_F_TIMEOUT(path, dma, 120)
+{
+	ASSERT_EQ(0, path_map(self, variant, IOVA_A, 4 * PAGE_SZ));
+	self->bar = edu_bar(_metadata, self->bdf, self->devfd);
+	edu_dma_roundtrip(_metadata, self->bar, self->buf, IOVA_A, 7);
+	ASSERT_EQ(0, path_unmap(self, variant, IOVA_A, 4 * PAGE_SZ));
+	/* Unmapped: the device's write faults and memory stays as it was. */
+	memset(self->buf, 0x5c, 4 * PAGE_SZ);
+	edu_dma_fault(_metadata, self->bar, self->bdf, IOVA_A + PAGE_SZ, true);
+	EXPECT_TRUE(all_are(self->buf, 4 * PAGE_SZ, 0x5c));
+}
+
+/* --- the legacy interface ---------------------------------------------- */
+
+FIXTURE(legacy) {
+	char bdf[BDF_LEN];
+	int group;
+	int container;
+	int devfd;
+	char *buf;
+};
+
+FIXTURE_SETUP(legacy)
+{
+	self->group = self->container = self->devfd = -1;
+	self->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	memset(self->buf, 0x33, BUF_SIZE);
+	edu_first(_metadata, self->bdf);
+	edu_take(_metadata, self->bdf);
+	self->container = container_open();
+	ASSERT_LE(0, self->container);
+	self->group = group_open(self->bdf);
+	ASSERT_LE(0, self->group) TH_LOG("%s", strerror(-self->group));
+}
+
+FIXTURE_TEARDOWN(legacy)
+{
+	if (self->devfd >= 0)
+		close(self->devfd);
+	if (self->group >= 0)
+		close(self->group);
+	if (self->container >= 0)
+		close(self->container);
+	EXPECT_EQ(0, pci_release(self->bdf));
+	if (!stack_is_upstream())
+		EXPECT_EQ(0, pinned_pages());
+}
+
+/* Set container, type1v2, device file: what most tests start from. */
+static void legacy_ready(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(legacy) *self, unsigned long type)
+{
+	ASSERT_EQ(0, set_container(self->group, self->container));
+	ASSERT_EQ(0, vioctl(self->container, VFIO_SET_IOMMU, type));
+	self->devfd = get_device_fd(self->group, self->bdf);
+	ASSERT_LE(0, self->devfd) TH_LOG("%s", strerror(-self->devfd));
+}
+
+TEST_F(legacy, container_api)
+{
+	struct vfio_iommu_type1_info info = { .argsz = sizeof(info) };
+
+	EXPECT_EQ(VFIO_API_VERSION,
+		  vioctl(self->container, VFIO_GET_API_VERSION, 0));
+	EXPECT_EQ(1, vioctl(self->container, VFIO_CHECK_EXTENSION,
+			    VFIO_TYPE1_IOMMU));
+	EXPECT_EQ(1, vioctl(self->container, VFIO_CHECK_EXTENSION,
+			    VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(1, vioctl(self->container, VFIO_CHECK_EXTENSION,
+			    VFIO_UNMAP_ALL));
+	EXPECT_EQ(0, vioctl(self->container, VFIO_CHECK_EXTENSION,
+			    VFIO_SPAPR_TCE_IOMMU));
+	EXPECT_EQ(0, vioctl(self->container, VFIO_CHECK_EXTENSION,
+			    VFIO_NOIOMMU_IOMMU));
+	EXPECT_EQ(0, vioctl(self->container, VFIO_CHECK_EXTENSION, 1000));
+	/* Nothing in the container yet: no IOMMU, nothing to ask it. */
+	EXPECT_EQ(0, vioctl(self->container, VFIO_CHECK_EXTENSION,
+			    VFIO_DMA_CC_IOMMU));
+	EXPECT_EQ(-EINVAL, vioctl(self->container, VFIO_SET_IOMMU,
+				  VFIO_TYPE1v2_IOMMU));
+	EXPECT_GT(0, ufd_ioctl(self->container, VFIO_IOMMU_GET_INFO, &info));
+	EXPECT_GT(0, map_dma(self->container, self->buf, PAGE_SZ, IOVA_A,
+			     DMA_RW));
+	/* A group's ioctl on the container (type1 says EINVAL, we ENOTTY). */
+	EXPECT_GT(0, vioctl(self->container, VFIO_GROUP_UNSET_CONTAINER, 0));
+}
+
+TEST_F(legacy, group_status_and_container)
+{
+	struct vfio_group_status st = { .argsz = 4 };
+	uint32_t flags = 0;
+	int other, null;
+
+	EXPECT_EQ(-EINVAL, ufd_ioctl(self->group, VFIO_GROUP_GET_STATUS, &st));
+	ASSERT_EQ(0, group_status(self->group, &flags));
+	EXPECT_EQ(GRP_VIABLE, flags);
+
+	/* Errors change nothing. */
+	EXPECT_EQ(-EINVAL, vioctl(self->group, VFIO_GROUP_UNSET_CONTAINER, 0));
+	EXPECT_EQ(-EINVAL, get_device_fd(self->group, self->bdf));
+	EXPECT_EQ(-EBADF, set_container(self->group, -1));
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, null);
+	EXPECT_EQ(-EBADFD, set_container(self->group, null));
+	close(null);
+	ASSERT_EQ(0, group_status(self->group, &flags));
+	EXPECT_EQ(GRP_VIABLE, flags);
+
+	ASSERT_EQ(0, set_container(self->group, self->container));
+	ASSERT_EQ(0, group_status(self->group, &flags));
+	EXPECT_EQ(GRP_VIABLE | GRP_SET, flags);
+	/* One container per group: not the same twice, not another. */
+	EXPECT_EQ(-EINVAL, set_container(self->group, self->container));
+	other = container_open();
+	ASSERT_LE(0, other);
+	EXPECT_EQ(-EINVAL, set_container(self->group, other));
+	close(other);
+
+	EXPECT_EQ(-ENODEV, vioctl(self->container, VFIO_SET_IOMMU,
+				  VFIO_SPAPR_TCE_IOMMU));
+	ASSERT_EQ(0, vioctl(self->container, VFIO_SET_IOMMU,
+			    VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(-ENODEV, get_device_fd(self->group, "0000:ff:1f.7"));
+	EXPECT_EQ(-ENODEV, get_device_fd(self->group, ""));
+	self->devfd = get_device_fd(self->group, self->bdf);
+	ASSERT_LE(0, self->devfd);
+	/* The device is in use: the container stays. */
+	EXPECT_EQ(-EBUSY, vioctl(self->group, VFIO_GROUP_UNSET_CONTAINER, 0));
+	close(self->devfd);
+	self->devfd = -1;
+	EXPECT_EQ(0, vioctl(self->group, VFIO_GROUP_UNSET_CONTAINER, 0));
+	ASSERT_EQ(0, group_status(self->group, &flags));
+	EXPECT_EQ(GRP_VIABLE, flags);
+	/* And back in. */
+	ASSERT_EQ(0, set_container(self->group, self->container));
+}
+
+TEST_F(legacy, device_file)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_region_info reg = {
+		.argsz = sizeof(reg),
+		.index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+	};
+	uint16_t vendor;
+	int second;
+
+	legacy_ready(_metadata, self, VFIO_TYPE1v2_IOMMU);
+	ASSERT_EQ(0, ufd_ioctl(self->devfd, VFIO_DEVICE_GET_INFO, &info));
+	EXPECT_TRUE(!!(info.flags & VFIO_DEVICE_FLAGS_PCI));
+	EXPECT_LE((uint32_t)VFIO_PCI_CONFIG_REGION_INDEX + 1, info.num_regions);
+	ASSERT_EQ(0, ufd_ioctl(self->devfd, VFIO_DEVICE_GET_REGION_INFO,
+			       &reg));
+	ASSERT_EQ(2, pread(self->devfd, &vendor, 2, reg.offset));
+	EXPECT_EQ(EDU_VENDOR, vendor);
+	/* The cdev's own ioctls are not a group device file's. */
+	EXPECT_NE(0, ufd_ioctl(self->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+			       &attach));
+	/* A second file of the same device, as upstream allows here. */
+	second = get_device_fd(self->group, self->bdf);
+	ASSERT_LE(0, second);
+	ASSERT_EQ(2, pread(second, &vendor, 2, reg.offset));
+	EXPECT_EQ(EDU_VENDOR, vendor);
+	close(second);
+	ASSERT_EQ(2, pread(self->devfd, &vendor, 2, reg.offset));
+	EXPECT_EQ(EDU_VENDOR, vendor);
+}
+
+/* Walks the capability chain of VFIO_IOMMU_GET_INFO. */
+static struct vfio_info_cap_header *info_cap(void *info, uint16_t id)
+{
+	struct vfio_iommu_type1_info *hdr = info;
+	uint32_t off = hdr->cap_offset;
+	int guard = 0;
+
+	while (off && guard++ < 16) {
+		struct vfio_info_cap_header *cap = info + off;
+
+		if (cap->id == id)
+			return cap;
+		off = cap->next;
+	}
+	return NULL;
+}
+
+TEST_F(legacy, get_info)
+{
+	struct vfio_iommu_type1_info small = { .argsz = sizeof(small) };
+	struct vfio_iommu_type1_info_cap_iova_range *ranges;
+	struct vfio_iommu_type1_info_dma_avail *avail;
+	struct vfio_iommu_type1_info *info;
+	bool msi_excluded = false;
+	uint32_t i;
+
+	legacy_ready(_metadata, self, VFIO_TYPE1v2_IOMMU);
+	small.argsz = 8;
+	EXPECT_EQ(-EINVAL, ufd_ioctl(self->container, VFIO_IOMMU_GET_INFO,
+				     &small));
+	/* QEMU first asks with room for the header only. */
+	small.argsz = sizeof(small);
+	ASSERT_EQ(0, ufd_ioctl(self->container, VFIO_IOMMU_GET_INFO, &small));
+	EXPECT_TRUE(!!(small.flags & VFIO_IOMMU_INFO_PGSIZES));
+	EXPECT_TRUE(!!(small.flags & VFIO_IOMMU_INFO_CAPS));
+	EXPECT_EQ(0U, small.cap_offset);
+	EXPECT_LT(sizeof(small), small.argsz);
+	EXPECT_TRUE(!!(small.iova_pgsizes & PAGE_SZ));
+	EXPECT_EQ(0ULL, small.iova_pgsizes & (PAGE_SZ - 1));
+
+	info = calloc(1, small.argsz);
+	ASSERT_NE(NULL, info);
+	info->argsz = small.argsz;
+	ASSERT_EQ(0, ufd_ioctl(self->container, VFIO_IOMMU_GET_INFO, info));
+	EXPECT_EQ(sizeof(*info), info->cap_offset);
+	ranges = (void *)info_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	ASSERT_NE(NULL, ranges);
+	EXPECT_EQ(1U, ranges->header.version);
+	ASSERT_LT(0U, ranges->nr_iovas);
+	for (i = 0; i < ranges->nr_iovas; i++) {
+		EXPECT_LE(ranges->iova_ranges[i].start,
+			  ranges->iova_ranges[i].end);
+		if (i)
+			EXPECT_LT(ranges->iova_ranges[i - 1].end,
+				  ranges->iova_ranges[i].start);
+		if (ranges->iova_ranges[i].end == MSI_START - 1)
+			msi_excluded = true;
+	}
+	/* The device's MSI window is reserved: a hole in the ranges. */
+	EXPECT_TRUE(msi_excluded);
+	avail = (void *)info_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+	ASSERT_NE(NULL, avail);
+	EXPECT_LT(0U, avail->avail);
+	free(info);
+}
+
+TEST_F(legacy, map_unmap_v2)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	uint64_t unmapped;
+	char *buf = self->buf;
+
+	legacy_ready(_metadata, self, VFIO_TYPE1v2_IOMMU);
+	/* Refused input changes nothing. */
+	EXPECT_EQ(-EINVAL, map_dma(self->container, buf, PAGE_SZ, IOVA_A, 0));
+	EXPECT_EQ(-EINVAL, map_dma(self->container, buf, PAGE_SZ, IOVA_A,
+				   DMA_RW | VFIO_DMA_MAP_FLAG_VADDR));
+	EXPECT_EQ(-EINVAL, map_dma(self->container, buf + 8, PAGE_SZ, IOVA_A,
+				   DMA_RW));
+	EXPECT_EQ(-EINVAL, map_dma(self->container, buf, 0, IOVA_A, DMA_RW));
+	EXPECT_EQ(-EINVAL, map_dma(self->container, buf, 100, IOVA_A,
+				   DMA_RW));
+	EXPECT_EQ(-EINVAL, map_dma(self->container, buf, PAGE_SZ, IOVA_A + 8,
+				   DMA_RW));
+	EXPECT_EQ(0, unmap_dma(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+			       &unmapped));
+	EXPECT_EQ(0ULL, unmapped);
+
+	ASSERT_EQ(0, map_dma(self->container, buf, 4 * PAGE_SZ, IOVA_A,
+			     DMA_RW));
+	EXPECT_EQ(-EEXIST, map_dma(self->container, buf, PAGE_SZ,
+				   IOVA_A + PAGE_SZ, DMA_RW));
+	/* Type1v2 does not split a mapping. */
+	EXPECT_EQ(-EINVAL, unmap_dma(self->container, IOVA_A + PAGE_SZ,
+				     PAGE_SZ, 0, NULL));
+	/* Nothing there: success, nothing unmapped. */
+	EXPECT_EQ(0, unmap_dma(self->container, IOVA_B, PAGE_SZ, 0,
+			       &unmapped));
+	EXPECT_EQ(0ULL, unmapped);
+	EXPECT_EQ(-EINVAL, unmap_dma(self->container, IOVA_A, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, unmap_dma(self->container, IOVA_A + 8, PAGE_SZ, 0,
+				     NULL));
+	/* VFIO_UPDATE_VADDR is not offered (type1 has it). */
+	if (!stack_is_upstream())
+		EXPECT_EQ(-EINVAL,
+			  unmap_dma(self->container, IOVA_A, 4 * PAGE_SZ,
+				    VFIO_DMA_UNMAP_FLAG_VADDR, NULL));
+	EXPECT_EQ(-EINVAL, unmap_dma(self->container, IOVA_A, 4 * PAGE_SZ,
+				     VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	/* No dirty tracking here: refused cleanly, the mapping stays. */
+	if (!stack_is_upstream())
+		EXPECT_EQ(-EINVAL,
+			  unmap_dma(self->container, IOVA_A, 4 * PAGE_SZ,
+				    VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+				    NULL));
+	unmap.argsz = 8;
+	unmap.iova = IOVA_A;
+	unmap.size = 4 * PAGE_SZ;
+	EXPECT_EQ(-EINVAL, ufd_ioctl(self->container, VFIO_IOMMU_UNMAP_DMA,
+				     &unmap));
+	EXPECT_EQ(-EEXIST, map_dma(self->container, buf, PAGE_SZ, IOVA_A,
+				   DMA_RW));
+
+	ASSERT_EQ(0, map_dma(self->container, buf + 4 * PAGE_SZ, PAGE_SZ,
+			     IOVA_B, VFIO_DMA_MAP_FLAG_READ));
+	EXPECT_EQ(0, unmap_dma(self->container, IOVA_A, 4 * PAGE_SZ, 0,
+			       &unmapped));
+	EXPECT_EQ(4 * PAGE_SZ, unmapped);
+	EXPECT_EQ(0, unmap_dma(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+			       &unmapped));
+	EXPECT_EQ(PAGE_SZ, unmapped);
+	if (!stack_is_upstream())
+		EXPECT_EQ(0, pinned_pages());
+}
+
+/*
+ * Type1 (not v2): an unmap takes the mappings that start in its range,
+ * whole, and none it starts inside of.
+ */
+TEST_F(legacy, map_unmap_v1)
+{
+	uint64_t unmapped = 1;
+
+	legacy_ready(_metadata, self, VFIO_TYPE1_IOMMU);
+	ASSERT_EQ(0, map_dma(self->container, self->buf, 4 * PAGE_SZ, IOVA_A,
+			     DMA_RW));
+	EXPECT_EQ(0, unmap_dma(self->container, IOVA_A + PAGE_SZ, PAGE_SZ, 0,
+			       &unmapped));
+	EXPECT_EQ(0ULL, unmapped);
+	EXPECT_EQ(-EEXIST, map_dma(self->container, self->buf, PAGE_SZ,
+				   IOVA_A + PAGE_SZ, DMA_RW));
+	EXPECT_EQ(0, unmap_dma(self->container, IOVA_A, PAGE_SZ, 0,
+			       &unmapped));
+	EXPECT_EQ(4 * PAGE_SZ, unmapped);
+	ASSERT_EQ(0, map_dma(self->container, self->buf, 4 * PAGE_SZ, IOVA_A,
+			     DMA_RW));
+	EXPECT_EQ(0, unmap_dma(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+			       &unmapped));
+	EXPECT_EQ(4 * PAGE_SZ, unmapped);
+}
+
+/* VFIO_DMA_CC_IOMMU follows the IOMMU's snoop control. */
+TEST_F(legacy, dma_cc_iommu)
+{
+	bool sc = snoop_control(_metadata, self->bdf);
+
+	legacy_ready(_metadata, self, VFIO_TYPE1v2_IOMMU);
+	EXPECT_EQ(sc ? 1 : 0, vioctl(self->container, VFIO_CHECK_EXTENSION,
+				     VFIO_DMA_CC_IOMMU));
+	close(self->devfd);
+	self->devfd = -1;
+	/* The group still is in the container. */
+	EXPECT_EQ(sc ? 1 : 0, vioctl(self->container, VFIO_CHECK_EXTENSION,
+				     VFIO_DMA_CC_IOMMU));
+}
+
+/* A group open and a device cdev open exclude each other. */
+TEST_F(legacy, exclusive_with_cdev)
+{
+	int cdev, again;
+
+	if (stack_is_upstream() && access("/dev/vfio/devices", F_OK))
+		SKIP(return, "no device cdev in this kernel");
+	/* The group is open (fixture): no cdev, no second group open. */
+	EXPECT_EQ(-EBUSY, vfio_dev_open(self->bdf));
+	again = group_open(self->bdf);
+	EXPECT_EQ(-EBUSY, again);
+	if (again >= 0)
+		close(again);
+
+	close(self->group);
+	self->group = -1;
+	cdev = vfio_dev_open(self->bdf);
+	ASSERT_LE(0, cdev);
+	EXPECT_EQ(-EBUSY, group_open(self->bdf));
+	close(cdev);
+	self->group = group_open(self->bdf);
+	EXPECT_LE(0, self->group);
+}
+
+/* A device bound through its cdev makes its group not viable. */
+TEST_F(legacy, cdev_bound_not_viable)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	uint32_t flags = 0;
+	int cdev, iommufd;
+
+	if (stack_is_upstream())
+		SKIP(return, "no device cdev with upstream's type1");
+	close(self->group);
+	self->group = -1;
+	cdev = vfio_dev_open(self->bdf);
+	ASSERT_LE(0, cdev);
+	iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, iommufd);
+	bind.iommufd = iommufd;
+	ASSERT_EQ(0, ufd_ioctl(cdev, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	close(cdev);
+	close(iommufd);
+	/* Unbound again: viable. */
+	self->group = group_open(self->bdf);
+	ASSERT_LE(0, self->group);
+	ASSERT_EQ(0, group_status(self->group, &flags));
+	EXPECT_EQ(GRP_VIABLE, flags);
+}
+
+/* Closing in any order releases everything; the device works meanwhile. */
+TEST_F(legacy, close_order)
+{
+	struct vfio_region_info reg = {
+		.argsz = sizeof(reg),
+		.index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
+	uint16_t vendor;
+	volatile uint8_t *bar;
+
+	legacy_ready(_metadata, self, VFIO_TYPE1v2_IOMMU);
+	ASSERT_EQ(0, map_dma(self->container, self->buf, 4 * PAGE_SZ, IOVA_A,
+			     DMA_RW));
+	if (!stack_is_upstream())
+		EXPECT_EQ(4, pinned_pages());
+	/* Container and group closed first: the device file holds them. */
+	close(self->container);
+	self->container = -1;
+	close(self->group);
+	self->group = -1;
+	ASSERT_EQ(0, ufd_ioctl(self->devfd, VFIO_DEVICE_GET_REGION_INFO,
+			       &reg));
+	ASSERT_EQ(2, pread(self->devfd, &vendor, 2, reg.offset));
+	EXPECT_EQ(EDU_VENDOR, vendor);
+	bar = edu_bar(_metadata, self->bdf, self->devfd);
+	edu_dma_roundtrip(_metadata, bar, self->buf, IOVA_A, 11);
+	munmap((void *)bar, EDU_BAR_LEN);
+	close(self->devfd);
+	self->devfd = -1;
+	/* The teardown checks that nothing stays pinned. */
+}
+
+/*
+ * /dev/iommu as the container (upstream's iommufd compat): its
+ * compatibility IOAS is an IOAS like any other, and memory mapped through
+ * both doors is pinned once.
+ */
+TEST_F(legacy, iommufd_container)
+{
+	struct iommu_vfio_ioas vioas = {
+		.size = sizeof(vioas),
+		.op = IOMMU_VFIO_IOAS_GET,
+	};
+	volatile uint8_t *bar;
+	long before;
+	int iommufd;
+
+	if (stack_is_upstream())
+		SKIP(return, NOT_UPSTREAM);
+	iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, iommufd);
+	EXPECT_EQ(-ENODEV, ufd_ioctl(iommufd, IOMMU_VFIO_IOAS, &vioas));
+	EXPECT_EQ(VFIO_API_VERSION, vioctl(iommufd, VFIO_GET_API_VERSION, 0));
+	ASSERT_EQ(0, set_container(self->group, iommufd));
+	ASSERT_EQ(0, vioctl(iommufd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, ufd_ioctl(iommufd, IOMMU_VFIO_IOAS, &vioas));
+	EXPECT_NE(0U, vioas.ioas_id);
+	vioas.op = 7;
+	EXPECT_EQ(-EOPNOTSUPP, ufd_ioctl(iommufd, IOMMU_VFIO_IOAS, &vioas));
+	self->devfd = get_device_fd(self->group, self->bdf);
+	ASSERT_LE(0, self->devfd);
+
+	before = pinned_pages();
+	/* The same memory through both doors, at two IOVAs. */
+	ASSERT_EQ(0, ufd_map_fixed(iommufd, vioas.ioas_id, self->buf,
+				   4 * PAGE_SZ, IOVA_A));
+	EXPECT_EQ(before + 4, pinned_pages());
+	ASSERT_EQ(0, map_dma(iommufd, self->buf, 4 * PAGE_SZ, IOVA_B,
+			     DMA_RW));
+	EXPECT_EQ(before + 4, pinned_pages());
+	bar = edu_bar(_metadata, self->bdf, self->devfd);
+	edu_dma_roundtrip(_metadata, bar, self->buf, IOVA_A, 21);
+	edu_dma_roundtrip(_metadata, bar, self->buf, IOVA_B, 22);
+	munmap((void *)bar, EDU_BAR_LEN);
+	/* In use by the device's page table: the IOAS cannot go. */
+	EXPECT_EQ(-EBUSY, ufd_destroy(iommufd, vioas.ioas_id));
+	EXPECT_EQ(0, unmap_dma(iommufd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	EXPECT_EQ(before, pinned_pages());
+	close(self->devfd);
+	self->devfd = -1;
+	close(self->group);
+	self->group = -1;
+	close(iommufd);
+}
+
+/* KVM's calls (kvm-vfio) on group, device and other files. */
+static int kvm_probe(int probe, int fd, char *answer, size_t len)
+{
+	char num[16];
+	ssize_t n;
+
+	snprintf(num, sizeof(num), "%d", fd);
+	if (write(probe, num, strlen(num)) < 0)
+		return -errno;
+	n = pread(probe, answer, len - 1, 0);
+	if (n < 0)
+		return -errno;
+	answer[n] = 0;
+	return 0;
+}
+
+TEST_F(legacy, kvm_contract)
+{
+	char answer[64], expect[64], path[PATH_MAX];
+	const char *moddir = vfiodev_moddir();
+	bool sc = snoop_control(_metadata, self->bdf);
+	int probe, null, cdev = -1;
+
+	snprintf(path, sizeof(path), "%s/vfiodev_kvm_test.ko", moddir);
+	if (access(path, R_OK))
+		SKIP(return, "no vfiodev_kvm_test.ko");
+	if (!module_loaded("vfiodev_kvm_test"))
+		ASSERT_EQ(0, module_load(moddir, "vfiodev_kvm_test"));
+	probe = open(KVM_PROBE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, probe);
+
+	legacy_ready(_metadata, self, VFIO_TYPE1v2_IOMMU);
+	/* vfio_file_iommu_group() answers only on SPAPR, as upstream's. */
+	snprintf(expect, sizeof(expect), "valid=1 coherent=%d group=-1\n", sc);
+	ASSERT_EQ(0, kvm_probe(probe, self->group, answer, sizeof(answer)));
+	EXPECT_STREQ(expect, answer);
+	/* A device file: valid, coherent as its IOMMU. */
+	ASSERT_EQ(0, kvm_probe(probe, self->devfd, answer, sizeof(answer)));
+	EXPECT_STREQ(expect, answer);
+	/* Not VFIO files. */
+	ASSERT_EQ(0, kvm_probe(probe, self->container, answer,
+			       sizeof(answer)));
+	EXPECT_STREQ("valid=0 coherent=0 group=-1\n", answer);
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, null);
+	ASSERT_EQ(0, kvm_probe(probe, null, answer, sizeof(answer)));
+	EXPECT_STREQ("valid=0 coherent=0 group=-1\n", answer);
+	close(null);
+
+	/* The device cdev (new path), once the group lets go. */
+	close(self->devfd);
+	self->devfd = -1;
+	close(self->group);
+	self->group = -1;
+	if (!access("/dev/vfio/devices", F_OK))
+		cdev = vfio_dev_open(self->bdf);
+	if (cdev >= 0) {
+		ASSERT_EQ(0, kvm_probe(probe, cdev, answer, sizeof(answer)));
+		EXPECT_STREQ(expect, answer);
+		close(cdev);
+	}
+	close(probe);
+	EXPECT_EQ(0, module_unload("vfiodev_kvm_test"));
+}
+
+TEST_HARNESS_MAIN
