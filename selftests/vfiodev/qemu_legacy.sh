@@ -55,19 +55,40 @@ qpid=""			# QEMU, while it may be running
 bdf="" bound=0		# the edu, and whether it is ours to give back
 prev_drv="" prev_ovr=""
 
-cleanup() {
+# Kills QEMU if it still runs.  A QEMU stuck in the kernel may not die:
+# then it is left alone (and so is its device) rather than waited for.
+stop_qemu() {
+	local i=0
+
+	alive || { qpid=""; return 0; }
+	diag "killing QEMU (pid $qpid)"
+	kill -9 "$qpid" 2>/dev/null
+	while alive && [ $i -lt 50 ]; do
+		usleep 200000
+		i=$((i + 1))
+	done
 	if alive; then
-		diag "killing QEMU (pid $qpid)"
-		kill -9 "$qpid" 2>/dev/null
-		wait "$qpid" 2>/dev/null
+		diag "QEMU (pid $qpid) does not die: $(cat "/proc/$qpid/wchan" 2>/dev/null)"
+		return 1
 	fi
+	wait "$qpid" 2>/dev/null
 	qpid=""
+}
+
+cleanup() {
+	local stuck=0
+
+	stop_qemu || stuck=1
 	exec 3>&- 2>/dev/null
 	for m in $mounted; do
 		umount -l "$m" 2>/dev/null || diag "could not unmount $m"
 	done
 	mounted=""
-	[ "$bound" = 1 ] && give_back
+	if [ "$bound" = 1 ] && [ $stuck = 1 ]; then
+		diag "$bdf left bound to $(driver_of "$bdf"): its QEMU is stuck"
+	elif [ "$bound" = 1 ]; then
+		give_back
+	fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -349,14 +370,8 @@ else
 	skip "qemu exited 0 on quit" "qemu did not start"
 fi
 # Whatever happened, no QEMU past this point.
-cleanup_qemu_only() {
-	if alive; then
-		kill -9 "$qpid"
-		wait "$qpid" 2>/dev/null
-	fi
-	qpid=""
-}
-cleanup_qemu_only
+qemu_gone=1
+stop_qemu || qemu_gone=0
 exec 3>&-
 
 # 9. Every pinned page given back.
@@ -382,7 +397,9 @@ else
 fi
 
 # 10. The edu as it was found.
-if [ "$bound" = 1 ]; then
+if [ "$bound" = 1 ] && [ $qemu_gone = 0 ]; then
+	fail "edu given back as found"
+elif [ "$bound" = 1 ]; then
 	if give_back; then
 		diag "edu back with driver '$prev_drv', override '$prev_ovr'"
 		pass "edu given back as found"
