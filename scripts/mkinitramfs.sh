@@ -4,7 +4,8 @@
 # Build the guest initramfs: busybox, the guest scripts, our modules (KUnit
 # suites, *_kunit.ko, apart), upstream's VFIO modules from the guest kernel's
 # module tree (decompressed, so that loading them logs no "Invalid ELF
-# header" line) with their load order, the test programs and the examples.
+# header" line) with their load order, the 9p client modules (same way,
+# for mounting the host's root), the test programs and the examples.
 #
 # Usage: mkinitramfs.sh OUT KMODDIR OURMODS TESTDIR BINDIR
 #   OUT      the .cpio.gz to write
@@ -20,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests}
-mkdir -p "$root"/lib/modules/{vfiodev,upstream,kunit}
+mkdir -p "$root"/lib/modules/{vfiodev,upstream,kunit,9p}
 
 cp /bin/busybox "$root/bin/busybox"
 for applet in $("$root/bin/busybox" --list); do
@@ -37,17 +38,35 @@ for ko in $(find "$ourmods" -name '*.ko'); do
 	esac
 done
 
+# Copies the named modules of the guest kernel that exist as modules into
+# DIR, decompressed, and lists them in DIR/order in the order given (their
+# load order); a module built into the kernel is simply not there.
+pick_modules() {	# pick_modules DIR MODULE...
+	local dir=$1 m f
+	shift
+	: > "$dir/order"
+	for m in "$@"; do
+		f=$(find "$kmoddir/kernel" -name "$m.ko" -o -name "$m.ko.xz" | head -n 1)
+		[ -n "$f" ] || continue
+		case $f in
+		*.xz) xz -dc "$f" > "$dir/$m.ko" ;;
+		*) cp "$f" "$dir/$m.ko" ;;
+		esac
+		echo "$m" >> "$dir/order"
+	done
+}
+
 # Upstream's stack in load order; iommufd exists only in the debug kernel.
-: > "$root/lib/modules/upstream/order"
-for m in irqbypass iommufd vfio vfio_iommu_type1 vfio-pci-core vfio-pci; do
-	f=$(find "$kmoddir/kernel" -name "$m.ko" -o -name "$m.ko.xz" | head -n 1)
-	[ -n "$f" ] || continue
-	case $f in
-	*.xz) xz -dc "$f" > "$root/lib/modules/upstream/$m.ko" ;;
-	*) cp "$f" "$root/lib/modules/upstream/$m.ko" ;;
-	esac
-	echo "$m" >> "$root/lib/modules/upstream/order"
-done
+pick_modules "$root/lib/modules/upstream" \
+	irqbypass iommufd vfio vfio_iommu_type1 vfio-pci-core vfio-pci
+
+# The 9p client over virtio-pci.  Debian's kernel has the virtio-pci
+# transport built in and 9p as modules; the debug kernel (kvm_guest.config)
+# builds all of it in.  The virtio names are there in case a kernel has
+# them as modules.
+pick_modules "$root/lib/modules/9p" \
+	virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
+	netfs 9pnet 9pnet_virtio 9p
 
 cp "$testdir"/list "$root/tests/"
 while read -r t; do

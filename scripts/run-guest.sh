@@ -6,7 +6,9 @@
 #   q35 + intel-iommu (interrupt remapping; snoop-control on or off), two edu
 #   devices (DMA engine, MSI) on the root bus, a two-function edu behind a
 #   PCIe root port (its slot and bus can be reset: hot reset tests), an nvme
-#   with a small scratch drive, an e1000e.
+#   with a small scratch drive, an e1000e; and the host's root, read-only,
+#   over 9p (mount tag "hostroot"), so that tests can run the host's own
+#   programs (QEMU itself, as a VFIO client) inside the guest.
 #
 # Usage: run-guest.sh [options] KERNEL INITRD
 #   --mode check|demo|shell   what the guest does (default shell)
@@ -70,6 +72,7 @@ args=(
 	-drive "file=$scratch,if=none,id=nvm,format=raw"
 	-device nvme,serial=vfiodev0,drive=nvm
 	-netdev user,id=net0,restrict=on -device e1000e,netdev=net0
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 	-kernel "$kernel" -initrd "$initrd"
 	-append "$cmdline"
 )
