@@ -91,6 +91,7 @@ static int vfiodev_device_first_open(struct vfiodev_device *vdev,
 	/* Before open_device(), which may already use them. */
 	WRITE_ONCE(vdev->mapping, vdev->inode->i_mapping);
 	vdev->idev = idev;
+	vdev->group_opened = compat;
 	if (vdev->ops->open_device) {
 		ret = vdev->ops->open_device(vdev);
 		if (ret) {

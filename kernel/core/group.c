@@ -533,6 +533,31 @@ void vfiodev_group_exit(void)
 	unregister_chrdev_region(vfiodev_group_devt, MINORMASK + 1);
 }
 
+/**
+ * vfiodev_file_iommu_group() - the IOMMU group of a VFIO group file
+ * @file: any file, kept referenced by the caller while it uses the answer
+ *
+ * For drivers proving ownership with group files (the legacy form of
+ * VFIO_DEVICE_PCI_HOT_RESET).  Call it with none of the driver's or the
+ * core's locks held.
+ *
+ * Return: the IOMMU group, or NULL if @file is not a group file or its
+ * group has no device left.
+ */
+struct iommu_group *vfiodev_file_iommu_group(struct file *file)
+{
+	struct vfiodev_group *group = vfiodev_group_from_file(file);
+	struct iommu_group *iommu_group;
+
+	if (!group)
+		return NULL;
+	mutex_lock(&group->lock);
+	iommu_group = group->iommu_group;
+	mutex_unlock(&group->lock);
+	return iommu_group;
+}
+EXPORT_SYMBOL_NS_GPL(vfiodev_file_iommu_group, VFIODEV_NS);
+
 /* KVM's contract (kvm-vfio), by name. */
 
 /**
@@ -613,14 +638,8 @@ EXPORT_SYMBOL_GPL(vfio_file_set_kvm);
  */
 struct iommu_group *vfio_file_iommu_group(struct file *file)
 {
-	struct vfiodev_group *group = vfiodev_group_from_file(file);
-	struct iommu_group *iommu_group;
-
-	if (!IS_ENABLED(CONFIG_SPAPR_TCE_IOMMU) || !group)
+	if (!IS_ENABLED(CONFIG_SPAPR_TCE_IOMMU))
 		return NULL;
-	mutex_lock(&group->lock);
-	iommu_group = group->iommu_group;
-	mutex_unlock(&group->lock);
-	return iommu_group;
+	return vfiodev_file_iommu_group(file);
 }
 EXPORT_SYMBOL_GPL(vfio_file_iommu_group);

@@ -18,6 +18,8 @@
 #include <linux/stddef.h>
 #include <linux/vfio.h>
 
+struct file;
+struct iommu_group;
 struct vdiommu_device;
 struct vfiodev_device;
 struct vfiodev_group;
@@ -106,6 +108,8 @@ struct vfiodev_device_ops {
  *	detach and unbind (the upstream dev_set lock, for one device)
  * @open_count: device files with access, under @lock: at most one bound
  *	cdev file, or any number of files from the group
+ * @group_opened: while open, whether through the legacy group (else the
+ *	cdev); for drivers to read from their callbacks
  * @mapping: @inode's address space while the device is open (@open_count
  *	> 0), else NULL; set under @lock
  * @idev: the device as bound to an iommufd context by its bound file, or
@@ -120,8 +124,8 @@ struct vfiodev_device_ops {
  * @migration_flags: VFIO_MIGRATION_* the driver supports with @mig_ops;
  *	only VFIO_MIGRATION_STOP_COPY is served
  *
- * Only @dev and @ops are for drivers to read, and @mig_ops and
- * @migration_flags for them to set; the rest belongs to the core.
+ * Only @dev, @ops and @group_opened are for drivers to read, and @mig_ops
+ * and @migration_flags for them to set; the rest belongs to the core.
  */
 struct vfiodev_device {
 	struct device *dev;
@@ -133,6 +137,7 @@ struct vfiodev_device {
 	struct completion comp;
 	struct mutex lock;	/* iommufd binding of the device files */
 	unsigned int open_count;
+	bool group_opened;
 	struct address_space *mapping;
 	struct vdiommu_device *idev;
 	struct vfiodev_group *group;
@@ -171,6 +176,7 @@ int vfiodev_register_device(struct vfiodev_device *vdev);
 void vfiodev_unregister_device(struct vfiodev_device *vdev);
 void vfiodev_zap_user_mappings(struct vfiodev_device *vdev);
 const void *vfiodev_device_iommufd(struct vfiodev_device *vdev, u32 *devid);
+struct iommu_group *vfiodev_file_iommu_group(struct file *file);
 int vfiodev_check_feature(u32 flags, size_t argsz, u32 supported_ops,
 			  size_t minsz);
 int vfiodev_mig_get_next_state(struct vfiodev_device *vdev,

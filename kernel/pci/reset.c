@@ -5,12 +5,12 @@
  *
  * The library keeps every device registered by a vfiodev PCI driver on one
  * list.  A hot reset is allowed only when every function it affects is on
- * that list and owned by the caller: through the device cdev (the only
- * form here; the group form comes with the legacy interface), every
- * affected device must have a file bound to the caller's iommufd context,
- * or, with no file bound, share its IOMMU group with a device that has
- * (the context owns the group's DMA, so nobody else can use it), as
- * upstream decides.
+ * that list and owned by the caller, as upstream decides it: through the
+ * device cdev, every affected device must have a file bound to the
+ * caller's iommufd context, or, with no file bound, share its IOMMU group
+ * with a device that has (the context owns the group's DMA, so nobody
+ * else can use it); through the legacy group, the caller passes the files
+ * of groups that hold every affected device.
  * The reset then takes each affected device's memory_lock for write (try
  * only: contention is -EBUSY, never a deadlock between devices), removes
  * its user mappings, and resets.
@@ -25,6 +25,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -196,6 +197,7 @@ static int vdpci_fill_one(struct pci_dev *dev, void *data)
 {
 	struct vdpci_fill *fill = data;
 	struct vfio_pci_dependent_device *info;
+	struct iommu_group *group;
 
 	/* Devices appeared since they were counted. */
 	if (fill->count >= fill->max)
@@ -205,6 +207,15 @@ static int vdpci_fill_one(struct pci_dev *dev, void *data)
 	info->bus = dev->bus->number;
 	info->devfn = dev->devfn;
 
+	/* The legacy form names groups: the files that prove ownership. */
+	if (fill->vdev->vdev.group_opened) {
+		group = iommu_group_get(&dev->dev);
+		if (!group)
+			return -EPERM;
+		info->group_id = iommu_group_id(group);
+		iommu_group_put(group);
+		return 0;
+	}
 	info->devid = vdpci_owner(fill->vdev, dev);
 	if (info->devid == VFIO_PCI_DEVID_NOT_OWNED)
 		fill->flags &= ~VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
@@ -219,10 +230,12 @@ static int vdpci_fill_one(struct pci_dev *dev, void *data)
  * The cdev form: every entry has a device ID (VFIO_PCI_HOT_RESET_FLAG_DEV_ID)
  * instead of a group ID: the device's ID in the caller's context, or
  * VFIO_PCI_DEVID_NOT_OWNED; VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED when the
- * caller owns them all.
+ * caller owns them all.  Opened through the legacy group: the IOMMU group
+ * IDs, no flag.
  *
  * Return: 0; -ENOSPC with the count set when the array is too short;
- * -ENODEV when the device cannot be hot reset; -EINVAL, -EFAULT, -ENOMEM.
+ * -ENODEV when the device cannot be hot reset; -EPERM for an affected
+ * device without IOMMU group (legacy form); -EINVAL, -EFAULT, -ENOMEM.
  */
 long vdpci_ioctl_hot_reset_info(struct vdpci_core_device *vdev,
 				struct vfio_pci_hot_reset_info __user *arg)
@@ -258,8 +271,9 @@ long vdpci_ioctl_hot_reset_info(struct vdpci_core_device *vdev,
 	if (!fill.devices)
 		return -ENOMEM;
 	fill.max = count;
-	fill.flags = VFIO_PCI_HOT_RESET_FLAG_DEV_ID |
-		     VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
+	if (!vdev->vdev.group_opened)
+		fill.flags = VFIO_PCI_HOT_RESET_FLAG_DEV_ID |
+			     VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
 	walk.fn = vdpci_fill_one;
 	walk.data = &fill;
 	mutex_lock(&vdpci_devices_lock);
@@ -288,13 +302,35 @@ out_free:
  * @locked: devices whose memory_lock is held, to release afterwards
  * @max: room in @locked
  * @n: entries in @locked
+ * @groups: legacy form: the IOMMU groups of the caller's group files
+ * @ngroups: entries in @groups; 0 for the cdev form
  */
 struct vdpci_lock_walk {
 	struct vdpci_core_device *vdev;
 	struct vdpci_core_device **locked;
 	int max;
 	int n;
+	struct iommu_group **groups;
+	u32 ngroups;
 };
+
+/* Legacy form: @dev is ours and in one of the caller's groups. */
+static bool vdpci_in_groups(struct vdpci_lock_walk *walk, struct pci_dev *dev)
+{
+	struct iommu_group *group;
+	bool ret = false;
+	u32 i;
+
+	if (!vdpci_find(dev))
+		return false;
+	group = iommu_group_get(&dev->dev);
+	if (!group)
+		return false;
+	for (i = 0; i < walk->ngroups && !ret; i++)
+		ret = walk->groups[i] == group;
+	iommu_group_put(group);
+	return ret;
+}
 
 static int vdpci_lock_one(struct pci_dev *dev, void *data)
 {
@@ -302,7 +338,8 @@ static int vdpci_lock_one(struct pci_dev *dev, void *data)
 	struct vdpci_core_device *other;
 
 	/* Every affected function must be ours and the caller's. */
-	if (vdpci_owner(walk->vdev, dev) == VFIO_PCI_DEVID_NOT_OWNED)
+	if (walk->ngroups ? !vdpci_in_groups(walk, dev) :
+	    vdpci_owner(walk->vdev, dev) == VFIO_PCI_DEVID_NOT_OWNED)
 		return -EINVAL;
 	other = vdpci_find(dev);
 	if (walk->n >= walk->max)
@@ -314,17 +351,44 @@ static int vdpci_lock_one(struct pci_dev *dev, void *data)
 	return 0;
 }
 
+/*
+ * The legacy form's group files: @n of them at @ufds, each a VFIO group
+ * file; their IOMMU groups go to @lock->groups, the files (kept referenced
+ * through the reset) to @files.
+ */
+static int vdpci_get_groups(struct vdpci_lock_walk *lock, struct file **files,
+			    s32 __user *ufds, u32 n)
+{
+	u32 i;
+	s32 fd;
+
+	for (i = 0; i < n; i++) {
+		if (get_user(fd, &ufds[i]))
+			return -EFAULT;
+		files[i] = fget(fd);
+		if (!files[i])
+			return -EBADF;
+		lock->groups[i] = vfiodev_file_iommu_group(files[i]);
+		if (!lock->groups[i])
+			return -EINVAL;
+	}
+	return 0;
+}
+
 /**
  * vdpci_ioctl_hot_reset() - VFIO_DEVICE_PCI_HOT_RESET
- * @vdev: the device, with its file bound to an iommufd context
+ * @vdev: the device, open
  * @arg: user's struct vfio_pci_hot_reset
  *
- * The cdev form only: an empty group-fd array; ownership is proven by
- * every affected device being bound to the caller's context.
+ * Through the cdev: an empty group-fd array; ownership is proven by every
+ * affected device being bound to the caller's context.  Through the
+ * legacy group: the files of groups holding every affected device (at
+ * most one per affected device).
  *
- * Return: 0; -EINVAL for flags, a non-empty array or a device the caller
- * does not own; -ENODEV when no hot reset is possible; -EBUSY when an
- * affected device is busy; or the reset's error.
+ * Return: 0; -EINVAL for flags, an array of the wrong form, a file that
+ * is not a group's or a device the caller does not own; -EBADF; -ENODEV
+ * when no hot reset is possible; -EBUSY when an affected device is busy;
+ * or the reset's error.
  */
 long vdpci_ioctl_hot_reset(struct vdpci_core_device *vdev,
 			   struct vfio_pci_hot_reset __user *arg)
@@ -333,6 +397,7 @@ long vdpci_ioctl_hot_reset(struct vdpci_core_device *vdev,
 	struct vdpci_lock_walk lock = { .vdev = vdev };
 	struct vdpci_reset_walk affected = {};
 	struct vfio_pci_hot_reset hdr;
+	struct file **files = NULL;
 	int count = 0, i;
 	long ret;
 
@@ -340,8 +405,8 @@ long vdpci_ioctl_hot_reset(struct vdpci_core_device *vdev,
 		return -EFAULT;
 	if (hdr.argsz < minsz || hdr.flags)
 		return -EINVAL;
-	/* Group fds prove ownership only on the legacy path. */
-	if (hdr.count)
+	/* Group files prove ownership on the legacy path, and only there. */
+	if (!!hdr.count != vdev->vdev.group_opened)
 		return -EINVAL;
 
 	affected.pdev = vdev->pdev;
@@ -350,10 +415,26 @@ long vdpci_ioctl_hot_reset(struct vdpci_core_device *vdev,
 	ret = vdpci_walk_affected(&affected);
 	if (ret)
 		return ret;
+	if (hdr.count > count)
+		return -EINVAL;
 	lock.locked = kcalloc(count, sizeof(*lock.locked), GFP_KERNEL);
 	if (!lock.locked)
 		return -ENOMEM;
 	lock.max = count;
+	if (hdr.count) {
+		files = kcalloc(hdr.count, sizeof(*files), GFP_KERNEL);
+		lock.groups = kcalloc(hdr.count, sizeof(*lock.groups),
+				      GFP_KERNEL);
+		if (!files || !lock.groups) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+		/* Before vdpci_devices_lock: the groups have locks of their own. */
+		ret = vdpci_get_groups(&lock, files, arg->group_fds, hdr.count);
+		if (ret)
+			goto out_put;
+		lock.ngroups = hdr.count;
+	}
 
 	affected.fn = vdpci_lock_one;
 	affected.data = &lock;
@@ -364,6 +445,12 @@ long vdpci_ioctl_hot_reset(struct vdpci_core_device *vdev,
 	for (i = 0; i < lock.n; i++)
 		up_write(&lock.locked[i]->memory_lock);
 	mutex_unlock(&vdpci_devices_lock);
+out_put:
+	for (i = 0; files && i < hdr.count && files[i]; i++)
+		fput(files[i]);
+out_free:
+	kfree(lock.groups);
+	kfree(files);
 	kfree(lock.locked);
 	return ret;
 }

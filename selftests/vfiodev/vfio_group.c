@@ -852,4 +852,143 @@ TEST_F(legacy, kvm_contract)
 	EXPECT_EQ(0, module_unload("vfiodev_kvm_test"));
 }
 
+/* --- hot reset, the legacy form: group files prove ownership ----------- */
+
+struct hr_info {
+	struct vfio_pci_hot_reset_info hdr;
+	struct vfio_pci_dependent_device devs[8];
+};
+
+static int hr_reset(int fd, uint32_t count, const int32_t *fds)
+{
+	struct {
+		struct vfio_pci_hot_reset hdr;
+		int32_t fds[4];
+	} r = {
+		.hdr = {
+			.argsz = sizeof(struct vfio_pci_hot_reset) +
+				 count * sizeof(int32_t),
+			.count = count,
+		},
+	};
+	uint32_t i;
+
+	for (i = 0; i < count && i < 4; i++)
+		r.fds[i] = fds[i];
+	return ufd_ioctl(fd, VFIO_DEVICE_PCI_HOT_RESET, &r);
+}
+
+/*
+ * The two functions of the edu behind the root port (a reset of the slot
+ * takes both), each function's group open, the first function's set to a
+ * container and its device file open.
+ */
+FIXTURE(lhr) {
+	char port[2][BDF_LEN];
+	int group[2];		/* group[1] == -1 when they share one */
+	int container;
+	int devfd;
+};
+
+FIXTURE_SETUP(lhr)
+{
+	char all[8][BDF_LEN];
+	int n, i, np = 0;
+
+	self->group[0] = self->group[1] = self->container = self->devfd = -1;
+	n = pci_find(EDU_VENDOR, EDU_DEVICE, 0, all, 8);
+	for (i = 0; i < n; i++)
+		if (strncmp(all[i] + 5, "00:", 3) && np < 2)
+			strcpy(self->port[np++], all[i]);
+	ASSERT_EQ(2, np) TH_LOG("the guest needs a two-function edu behind a root port");
+	if (!stack_is_upstream())
+		ASSERT_EQ(0, vfiodev_modules_load());
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pci_bind(self->port[i], stack_pci_driver()));
+	self->group[0] = group_open(self->port[0]);
+	ASSERT_LE(0, self->group[0]);
+	if (group_id_of(self->port[0]) != group_id_of(self->port[1])) {
+		self->group[1] = group_open(self->port[1]);
+		ASSERT_LE(0, self->group[1]);
+	}
+	self->container = container_open();
+	ASSERT_LE(0, self->container);
+	ASSERT_EQ(0, set_container(self->group[0], self->container));
+	ASSERT_EQ(0, vioctl(self->container, VFIO_SET_IOMMU,
+			    VFIO_TYPE1v2_IOMMU));
+	self->devfd = get_device_fd(self->group[0], self->port[0]);
+	ASSERT_LE(0, self->devfd);
+}
+
+FIXTURE_TEARDOWN(lhr)
+{
+	int i;
+
+	if (self->devfd >= 0)
+		close(self->devfd);
+	for (i = 0; i < 2; i++)
+		if (self->group[i] >= 0)
+			close(self->group[i]);
+	if (self->container >= 0)
+		close(self->container);
+	for (i = 0; i < 2; i++)
+		if (self->port[i][0])
+			EXPECT_EQ(0, pci_release(self->port[i]));
+}
+
+TEST_F(lhr, info_names_groups)
+{
+	struct hr_info info = { .hdr.argsz = sizeof(info) };
+	uint32_t i, found = 0;
+	int j;
+
+	ASSERT_EQ(0, ufd_ioctl(self->devfd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO,
+			       &info));
+	ASSERT_EQ(2U, info.hdr.count);
+	/* Group IDs, not the cdev's device IDs. */
+	EXPECT_EQ(0U, info.hdr.flags);
+	for (i = 0; i < info.hdr.count; i++)
+		for (j = 0; j < 2; j++)
+			if (info.devs[i].devfn ==
+			    strtoul(self->port[j] + 10, NULL, 16) * 8 +
+			    strtoul(self->port[j] + 13, NULL, 16)) {
+				EXPECT_EQ((uint32_t)group_id_of(self->port[j]),
+					  info.devs[i].group_id);
+				found++;
+			}
+	EXPECT_EQ(2U, found);
+}
+
+TEST_F(lhr, reset_with_group_files)
+{
+	int32_t fds[3] = { self->group[0], self->group[1], -1 };
+	uint32_t n = self->group[1] >= 0 ? 2 : 1;
+	volatile uint32_t *bar;
+	int null;
+
+	/* The legacy form needs its proof; bad proofs change nothing. */
+	EXPECT_EQ(-EINVAL, hr_reset(self->devfd, 0, NULL));
+	EXPECT_EQ(-EINVAL, hr_reset(self->devfd, 3, fds));
+	fds[n] = -1;
+	{
+		int32_t bad[2] = { self->group[0], 1000 };	/* not open */
+
+		EXPECT_EQ(-EBADF, hr_reset(self->devfd, 2, bad));
+	}
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, null);
+	EXPECT_EQ(-EINVAL, hr_reset(self->devfd, 1, &null));
+	close(null);
+	/* The container is not a group. */
+	EXPECT_EQ(-EINVAL, hr_reset(self->devfd, 1, &self->container));
+
+	bar = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, self->devfd,
+		   (off_t)VFIO_PCI_BAR0_REGION_INDEX << 40);
+	ASSERT_NE(MAP_FAILED, bar);
+	EXPECT_EQ(EDU_ID_VALUE, bar[0]);
+	EXPECT_EQ(0, hr_reset(self->devfd, n, fds));
+	EXPECT_EQ(EDU_ID_VALUE, bar[0]);
+	munmap((void *)bar, 4096);
+}
+
 TEST_HARNESS_MAIN
