@@ -468,17 +468,26 @@ DEFINE_DEBUGFS_ATTRIBUTE(vdiommu_pinned_fops, vdiommu_pinned_get, NULL,
 
 /*
  * Upstream's iommufd.ko exports iommufd_ctx_get(); finding it means
- * /dev/iommu is (or may at any time be) upstream's.
+ * /dev/iommu is (or may at any time be) upstream's.  Upstream's vfio.ko
+ * exports vfio_register_group_dev() in every configuration, and holds
+ * /dev/vfio/vfio in Debian's (its own container).
  */
 static int vdiommu_check_upstream(void)
 {
-	static const char sym[] = "iommufd_ctx_get";
+	static const char iommufd_sym[] = "iommufd_ctx_get";
+	static const char vfio_sym[] = "vfio_register_group_dev";
 
-	if (!__symbol_get(sym))
-		return 0;
-	__symbol_put(sym);
-	pr_err("upstream iommufd is loaded and owns /dev/iommu; unload iommufd before loading vfiodev_iommu\n");
-	return -EBUSY;
+	if (__symbol_get(iommufd_sym)) {
+		__symbol_put(iommufd_sym);
+		pr_err("upstream iommufd is loaded and owns /dev/iommu; unload iommufd before loading vfiodev_iommu\n");
+		return -EBUSY;
+	}
+	if (__symbol_get(vfio_sym)) {
+		__symbol_put(vfio_sym);
+		pr_err("upstream vfio is loaded and owns /dev/vfio/vfio; unload vfio and its drivers before loading vfiodev_iommu\n");
+		return -EBUSY;
+	}
+	return 0;
 }
 
 static int __init vdiommu_init(void)
