@@ -368,4 +368,67 @@ TEST_F_TIMEOUT(sweep, bind_attach, 900)
 	EXPECT_EQ(0, pci_hold_enabled(self->bdf, false));
 }
 
+/*
+ * The legacy path as QEMU 7.2 walks it: VFIO_GROUP_SET_CONTAINER,
+ * VFIO_SET_IOMMU, VFIO_IOMMU_MAP_DMA, VFIO_GROUP_GET_DEVICE_FD.  Each step
+ * fails cleanly; closing the files undoes what succeeded, pins included.
+ */
+TEST_F_TIMEOUT(sweep, legacy_open, 900)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = 0x100000,
+		.size = SWEEP_MAP_LEN,
+	};
+	int cfd, gfd, dfd = -1, n, ret, hit;
+	long before;
+	void *buf;
+
+	ASSERT_EQ(0, pci_hold_enabled(self->bdf, true));
+	ASSERT_EQ(0, pci_bind(self->bdf, VFIODEV_DRIVER));
+	before = pinned_pages();
+	ASSERT_LE(0, before);
+	buf = mmap(NULL, SWEEP_MAP_LEN, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	map.vaddr = (uintptr_t)buf;
+
+	for (n = 1; n < FAIL_NTH_MAX; n++) {
+		cfd = vfio_container_open();
+		ASSERT_LE(0, cfd);
+		gfd = vfio_group_open(self->bdf);
+		ASSERT_LE(0, gfd);
+		ASSERT_EQ(0, fail_nth_arm(self->nth, n));
+		ret = ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &cfd) ? -errno : 0;
+		if (!ret)
+			ret = ioctl(cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ?
+			      -errno : 0;
+		if (!ret)
+			ret = ioctl(cfd, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+		if (!ret) {
+			dfd = ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
+			ret = dfd < 0 ? -errno : 0;
+		}
+		hit = fail_nth_disarm(self->nth);
+		ASSERT_LE(0, hit);
+		if (ret)
+			EXPECT_TRUE(clean_errno(-ret)) TH_LOG("nth %d: %d", n, -ret);
+		if (dfd >= 0)
+			ASSERT_EQ(0, close(dfd));
+		dfd = -1;
+		ASSERT_EQ(0, close(gfd));
+		ASSERT_EQ(0, close(cfd));
+		if (!hit)
+			break;
+	}
+	ASSERT_GT(FAIL_NTH_MAX, n);
+	EXPECT_EQ(0, ret);
+	TH_LOG("swept %d injection points", n - 1);
+	EXPECT_EQ(before, pinned_pages());
+	munmap(buf, SWEEP_MAP_LEN);
+	EXPECT_EQ(0, pci_unbind(self->bdf));
+	EXPECT_EQ(0, pci_hold_enabled(self->bdf, false));
+}
+
 TEST_HARNESS_MAIN

@@ -18,7 +18,6 @@
  * VFIODEV_STACK=upstream runs it against the guest kernel's vfio.ko and
  * vfio_iommu_type1.ko (the reference); vfiodev's own parts are skipped.
  */
-#include <libgen.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -41,38 +40,6 @@
 #define NOT_UPSTREAM	"a vfiodev extension, not in upstream's type1"
 
 /* --- the legacy calls, returning 0 (or a value) or -errno --------------- */
-
-static int group_id_of(const char *bdf)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -errno;
-	link[n] = 0;
-	return atoi(basename(link));
-}
-
-static int group_open(const char *bdf)
-{
-	char path[64];
-	int id = group_id_of(bdf), fd;
-
-	if (id < 0)
-		return id;
-	snprintf(path, sizeof(path), "/dev/vfio/%d", id);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
-static int container_open(void)
-{
-	int fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-
-	return fd < 0 ? -errno : fd;
-}
 
 /* An ioctl whose answer is its return value. */
 static int vioctl(int fd, unsigned long req, unsigned long arg)
@@ -178,14 +145,14 @@ static int legacy_open(struct __test_metadata *_metadata, const char *bdf,
 	uint32_t flags = 0;
 	int fd;
 
-	*container = container_open();
+	*container = vfio_container_open();
 	EXPECT_LE(0, *container) TH_LOG("/dev/vfio/vfio: %s",
 					strerror(-*container));
 	EXPECT_EQ(VFIO_API_VERSION,
 		  vioctl(*container, VFIO_GET_API_VERSION, 0));
 	EXPECT_EQ(1, vioctl(*container, VFIO_CHECK_EXTENSION,
 			    VFIO_TYPE1v2_IOMMU));
-	*group = group_open(bdf);
+	*group = vfio_group_open(bdf);
 	EXPECT_LE(0, *group) TH_LOG("group of %s: %s", bdf,
 				    strerror(-*group));
 	if (*container < 0 || *group < 0)
@@ -334,9 +301,9 @@ FIXTURE_SETUP(legacy)
 	memset(self->buf, 0x33, BUF_SIZE);
 	edu_first(_metadata, self->bdf);
 	edu_take(_metadata, self->bdf);
-	self->container = container_open();
+	self->container = vfio_container_open();
 	ASSERT_LE(0, self->container);
-	self->group = group_open(self->bdf);
+	self->group = vfio_group_open(self->bdf);
 	ASSERT_LE(0, self->group) TH_LOG("%s", strerror(-self->group));
 }
 
@@ -418,7 +385,7 @@ TEST_F(legacy, group_status_and_container)
 	EXPECT_EQ(GRP_VIABLE | GRP_SET, flags);
 	/* One container per group: not the same twice, not another. */
 	EXPECT_EQ(-EINVAL, set_container(self->group, self->container));
-	other = container_open();
+	other = vfio_container_open();
 	ASSERT_LE(0, other);
 	EXPECT_EQ(-EINVAL, set_container(self->group, other));
 	close(other);
@@ -661,7 +628,7 @@ TEST_F(legacy, exclusive_with_cdev)
 		SKIP(return, "no device cdev in this kernel");
 	/* The group is open (fixture): no cdev, no second group open. */
 	EXPECT_EQ(-EBUSY, vfio_dev_open(self->bdf));
-	again = group_open(self->bdf);
+	again = vfio_group_open(self->bdf);
 	EXPECT_EQ(-EBUSY, again);
 	if (again >= 0)
 		close(again);
@@ -670,9 +637,9 @@ TEST_F(legacy, exclusive_with_cdev)
 	self->group = -1;
 	cdev = vfio_dev_open(self->bdf);
 	ASSERT_LE(0, cdev);
-	EXPECT_EQ(-EBUSY, group_open(self->bdf));
+	EXPECT_EQ(-EBUSY, vfio_group_open(self->bdf));
 	close(cdev);
-	self->group = group_open(self->bdf);
+	self->group = vfio_group_open(self->bdf);
 	EXPECT_LE(0, self->group);
 }
 
@@ -696,7 +663,7 @@ TEST_F(legacy, cdev_bound_not_viable)
 	close(cdev);
 	close(iommufd);
 	/* Unbound again: viable. */
-	self->group = group_open(self->bdf);
+	self->group = vfio_group_open(self->bdf);
 	ASSERT_LE(0, self->group);
 	ASSERT_EQ(0, group_status(self->group, &flags));
 	EXPECT_EQ(GRP_VIABLE, flags);
@@ -905,13 +872,13 @@ FIXTURE_SETUP(lhr)
 		ASSERT_EQ(0, vfiodev_modules_load());
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, pci_bind(self->port[i], stack_pci_driver()));
-	self->group[0] = group_open(self->port[0]);
+	self->group[0] = vfio_group_open(self->port[0]);
 	ASSERT_LE(0, self->group[0]);
-	if (group_id_of(self->port[0]) != group_id_of(self->port[1])) {
-		self->group[1] = group_open(self->port[1]);
+	if (vfio_group_id(self->port[0]) != vfio_group_id(self->port[1])) {
+		self->group[1] = vfio_group_open(self->port[1]);
 		ASSERT_LE(0, self->group[1]);
 	}
-	self->container = container_open();
+	self->container = vfio_container_open();
 	ASSERT_LE(0, self->container);
 	ASSERT_EQ(0, set_container(self->group[0], self->container));
 	ASSERT_EQ(0, vioctl(self->container, VFIO_SET_IOMMU,
@@ -952,7 +919,7 @@ TEST_F(lhr, info_names_groups)
 			if (info.devs[i].devfn ==
 			    strtoul(self->port[j] + 10, NULL, 16) * 8 +
 			    strtoul(self->port[j] + 13, NULL, 16)) {
-				EXPECT_EQ((uint32_t)group_id_of(self->port[j]),
+				EXPECT_EQ((uint32_t)vfio_group_id(self->port[j]),
 					  info.devs[i].group_id);
 				found++;
 			}

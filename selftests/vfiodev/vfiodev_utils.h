@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -266,6 +267,43 @@ static inline int vfio_dev_open(const char *bdf)
 		return ret;
 	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
 	fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* --- the legacy group and container ------------------------------------ */
+
+/* The IOMMU group ID of @bdf, or -errno. */
+static inline int vfio_group_id(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = 0;
+	return atoi(basename(link));
+}
+
+/* Opens /dev/vfio/<group of @bdf>: the fd or -errno. */
+static inline int vfio_group_open(const char *bdf)
+{
+	char path[64];
+	int id = vfio_group_id(bdf), fd;
+
+	if (id < 0)
+		return id;
+	snprintf(path, sizeof(path), "/dev/vfio/%d", id);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Opens the legacy container: the fd or -errno. */
+static inline int vfio_container_open(void)
+{
+	int fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+
 	return fd < 0 ? -errno : fd;
 }
 
