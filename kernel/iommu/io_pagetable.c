@@ -556,6 +556,19 @@ out_enoent:
 	return -ENOENT;
 }
 
+static int iopt_unmap_length(struct vdiommu_iopt *iopt, unsigned long iova,
+			     unsigned long length, unsigned long *unmapped,
+			     bool by_start)
+{
+	unsigned long last;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	return iopt_unmap_range(iopt, iova, last, unmapped, by_start);
+}
+
 /**
  * vdiommu_iopt_unmap() - unmap every area inside [iova, iova + length)
  * @iopt: the IOVA space
@@ -571,13 +584,7 @@ out_enoent:
 int vdiommu_iopt_unmap(struct vdiommu_iopt *iopt, unsigned long iova,
 		       unsigned long length, unsigned long *unmapped)
 {
-	unsigned long last;
-
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
-	return iopt_unmap_range(iopt, iova, last, unmapped, false);
+	return iopt_unmap_length(iopt, iova, length, unmapped, false);
 }
 
 /**
@@ -596,13 +603,7 @@ int vdiommu_iopt_unmap(struct vdiommu_iopt *iopt, unsigned long iova,
 int vdiommu_iopt_unmap_v1(struct vdiommu_iopt *iopt, unsigned long iova,
 			  unsigned long length, unsigned long *unmapped)
 {
-	unsigned long last;
-
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
-	return iopt_unmap_range(iopt, iova, last, unmapped, true);
+	return iopt_unmap_length(iopt, iova, length, unmapped, true);
 }
 
 /**

@@ -304,6 +304,37 @@ TEST_F_TIMEOUT(sweep, ioas_map, 600)
 }
 
 /*
+ * For the sweeps through a device file: the edu bound to our driver (held
+ * enabled, see pci_hold_enabled()), SWEEP_MAP_LEN bytes of memory in
+ * @buf, and the pinned-page count before anything, returned.
+ */
+static long sweep_device_begin(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(sweep) *self, void **buf)
+{
+	long before;
+
+	/* sysfs enables only a device without a driver. */
+	EXPECT_EQ(0, pci_hold_enabled(self->bdf, true));
+	EXPECT_EQ(0, pci_bind(self->bdf, VFIODEV_DRIVER));
+	before = pinned_pages();
+	EXPECT_LE(0, before);
+	*buf = mmap(NULL, SWEEP_MAP_LEN, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	EXPECT_NE(MAP_FAILED, *buf);
+	return before;
+}
+
+/* Everything pinned is unpinned; the edu goes back. */
+static void sweep_device_end(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(sweep) *self, void *buf, long before)
+{
+	EXPECT_EQ(before, pinned_pages());
+	munmap(buf, SWEEP_MAP_LEN);
+	EXPECT_EQ(0, pci_unbind(self->bdf));
+	EXPECT_EQ(0, pci_hold_enabled(self->bdf, false));
+}
+
+/*
  * VFIO_DEVICE_BIND_IOMMUFD then VFIO_DEVICE_ATTACH_IOMMUFD_PT to an IOAS
  * with memory mapped: each fails cleanly and leaves the device bindable;
  * closing the device file undoes whatever succeeded.
@@ -320,13 +351,7 @@ TEST_F_TIMEOUT(sweep, bind_attach, 900)
 	uint32_t ioas;
 	void *buf;
 
-	/* sysfs enables only a device without a driver. */
-	ASSERT_EQ(0, pci_hold_enabled(self->bdf, true));
-	ASSERT_EQ(0, pci_bind(self->bdf, VFIODEV_DRIVER));
-	before = pinned_pages();
-	ASSERT_LE(0, before);
-	buf = mmap(NULL, SWEEP_MAP_LEN, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	before = sweep_device_begin(_metadata, self, &buf);
 	ASSERT_NE(MAP_FAILED, buf);
 	ifd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, ifd);
@@ -362,10 +387,7 @@ TEST_F_TIMEOUT(sweep, bind_attach, 900)
 	/* Every automatic HWPT went with its device: the IOAS is unused. */
 	EXPECT_EQ(0, ufd_destroy(ifd, ioas));
 	EXPECT_EQ(0, close(ifd));
-	EXPECT_EQ(before, pinned_pages());
-	munmap(buf, SWEEP_MAP_LEN);
-	EXPECT_EQ(0, pci_unbind(self->bdf));
-	EXPECT_EQ(0, pci_hold_enabled(self->bdf, false));
+	sweep_device_end(_metadata, self, buf, before);
 }
 
 /*
@@ -385,12 +407,7 @@ TEST_F_TIMEOUT(sweep, legacy_open, 900)
 	long before;
 	void *buf;
 
-	ASSERT_EQ(0, pci_hold_enabled(self->bdf, true));
-	ASSERT_EQ(0, pci_bind(self->bdf, VFIODEV_DRIVER));
-	before = pinned_pages();
-	ASSERT_LE(0, before);
-	buf = mmap(NULL, SWEEP_MAP_LEN, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	before = sweep_device_begin(_metadata, self, &buf);
 	ASSERT_NE(MAP_FAILED, buf);
 	map.vaddr = (uintptr_t)buf;
 
@@ -425,10 +442,7 @@ TEST_F_TIMEOUT(sweep, legacy_open, 900)
 	ASSERT_GT(FAIL_NTH_MAX, n);
 	EXPECT_EQ(0, ret);
 	TH_LOG("swept %d injection points", n - 1);
-	EXPECT_EQ(before, pinned_pages());
-	munmap(buf, SWEEP_MAP_LEN);
-	EXPECT_EQ(0, pci_unbind(self->bdf));
-	EXPECT_EQ(0, pci_hold_enabled(self->bdf, false));
+	sweep_device_end(_metadata, self, buf, before);
 }
 
 TEST_HARNESS_MAIN

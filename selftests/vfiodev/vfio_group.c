@@ -130,12 +130,22 @@ static void edu_take(struct __test_metadata *_metadata, const char *bdf)
 		TH_LOG("%s: cannot bind to %s", bdf, stack_pci_driver());
 }
 
-static void edu_first(struct __test_metadata *_metadata, char *bdf)
+/*
+ * The first edu (on the root bus, alone in its group), bound to this
+ * stack's driver, and @buf: BUF_SIZE bytes of memory filled with @c.
+ */
+static void edu_setup(struct __test_metadata *_metadata, char *bdf,
+		      char **buf, char c)
 {
 	char bdfs[4][BDF_LEN];
 
+	*buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, *buf);
+	memset(*buf, c, BUF_SIZE);
 	ASSERT_LT(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, bdfs, 4));
 	strcpy(bdf, bdfs[0]);
+	edu_take(_metadata, bdf);
 }
 
 /* QEMU's legacy sequence up to the device file (CLIENTS.md). */
@@ -194,12 +204,7 @@ FIXTURE_VARIANT_ADD(path, group) {
 FIXTURE_SETUP(path)
 {
 	self->devfd = self->group = self->container = -1;
-	self->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
-	memset(self->buf, 0xaa, BUF_SIZE);
-	edu_first(_metadata, self->bdf);
-	edu_take(_metadata, self->bdf);
+	edu_setup(_metadata, self->bdf, &self->buf, 0xaa);
 
 	if (variant->legacy) {
 		self->devfd = legacy_open(_metadata, self->bdf, &self->group,
@@ -295,12 +300,7 @@ FIXTURE(legacy) {
 FIXTURE_SETUP(legacy)
 {
 	self->group = self->container = self->devfd = -1;
-	self->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
-	memset(self->buf, 0x33, BUF_SIZE);
-	edu_first(_metadata, self->bdf);
-	edu_take(_metadata, self->bdf);
+	edu_setup(_metadata, self->bdf, &self->buf, 0x33);
 	self->container = vfio_container_open();
 	ASSERT_LE(0, self->container);
 	self->group = vfio_group_open(self->bdf);
