@@ -326,6 +326,7 @@ static long vdiommu_vfio_get_info(struct vdiommu_ctx *ictx,
 	unsigned long alignment;
 	struct vdiommu_ioas *ioas;
 	void *caps = NULL;
+	size_t reply;
 	ssize_t size;
 	long ret = 0;
 
@@ -333,6 +334,8 @@ static long vdiommu_vfio_get_info(struct vdiommu_ctx *ictx,
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
+	/* What the caller has room for, whatever argsz says on the way out. */
+	reply = min_t(size_t, info.argsz, sizeof(info));
 
 	ioas = vdiommu_get_compat_ioas(ictx);
 	if (IS_ERR(ioas))
@@ -356,8 +359,7 @@ static long vdiommu_vfio_get_info(struct vdiommu_ctx *ictx,
 		info.cap_offset = sizeof(info);
 	}
 	kfree(caps);
-	if (!ret && copy_to_user(arg, &info, min_t(size_t, info.argsz,
-						   sizeof(info))))
+	if (!ret && copy_to_user(arg, &info, reply))
 		ret = -EFAULT;
 	return ret;
 }

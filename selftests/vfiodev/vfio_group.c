@@ -473,6 +473,23 @@ TEST_F(legacy, get_info)
 	small.argsz = 8;
 	EXPECT_EQ(-EINVAL, ufd_ioctl(self->container, VFIO_IOMMU_GET_INFO,
 				     &small));
+	/* Room for the original fields only: nothing written past them. */
+	{
+		struct {
+			struct vfio_iommu_type1_info info;
+			uint8_t guard[16];
+		} v1;
+
+		memset(&v1, 0x5a, sizeof(v1));
+		v1.info.argsz = offsetofend(struct vfio_iommu_type1_info,
+					    iova_pgsizes);
+		ASSERT_EQ(0, ufd_ioctl(self->container, VFIO_IOMMU_GET_INFO,
+				       &v1));
+		EXPECT_TRUE(all_are((char *)&v1.info.cap_offset,
+				    sizeof(v1) - offsetof(typeof(v1.info),
+							  cap_offset), 0x5a));
+		EXPECT_TRUE(!!(v1.info.flags & VFIO_IOMMU_INFO_PGSIZES));
+	}
 	/* QEMU first asks with room for the header only. */
 	small.argsz = sizeof(small);
 	ASSERT_EQ(0, ufd_ioctl(self->container, VFIO_IOMMU_GET_INFO, &small));
