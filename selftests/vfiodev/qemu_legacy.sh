@@ -195,6 +195,12 @@ for m in $(cat "$NINEP_MODDIR/order" 2>/dev/null); do
 	[ -d "/sys/module/$m" ] || insmod "$NINEP_MODDIR/$m.ko" ||
 		diag "insmod $m failed"
 done
+# A scratch file system: tmpfs, or ramfs where the kernel has no tmpfs to
+# mount (the debug kernel is built without CONFIG_TMPFS).
+scratch_mount() {
+	mount -t tmpfs tmpfs "$1" 2>/dev/null || mount -t ramfs ramfs "$1"
+}
+
 host_ok=0
 mkdir -p "$HOST"
 if ! grep -qw 9p /proc/filesystems; then
@@ -206,8 +212,8 @@ else
 	if mount -o rbind /dev "$HOST/dev" && mounted="$HOST/dev $mounted" &&
 	   mount -o bind /sys "$HOST/sys" && mounted="$HOST/sys $mounted" &&
 	   mount -o bind /proc "$HOST/proc" && mounted="$HOST/proc $mounted" &&
-	   mount -t tmpfs tmpfs "$HOST/run" && mounted="$HOST/run $mounted" &&
-	   mount -t tmpfs tmpfs "$HOST/tmp" && mounted="$HOST/tmp $mounted"; then
+	   scratch_mount "$HOST/run" && mounted="$HOST/run $mounted" &&
+	   scratch_mount "$HOST/tmp" && mounted="$HOST/tmp $mounted"; then
 		if [ -x "$HOST$QEMU" ]; then
 			host_ok=1
 		else
