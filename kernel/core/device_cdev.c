@@ -15,8 +15,8 @@
  * hands out (VFIO_GROUP_GET_DEVICE_FD, group.c): those have access from
  * the start, bound to the group's container and attached to its
  * compatibility IOAS, and several of them may share one opening of the
- * device, as upstream allows on that path.  A group open and a device
- * cdev open exclude each other.
+ * device, as upstream allows on that path.  An open group and a bound
+ * device cdev exclude each other (the bind fails, or the group's open).
  *
  * Locking: vfiodev_device::lock serialises bind, attach, detach and
  * unbind; @access_granted is written once under it and read locklessly
@@ -156,14 +156,10 @@ static int vfiodev_df_open(struct inode *inode, struct file *filep)
 
 	if (!vfiodev_device_try_get_registration(vdev))
 		return -ENODEV;
-	/* Not while the group is open, and the group not while this is. */
-	ret = vfiodev_group_block_cdev(vdev);
-	if (ret)
-		goto err_put_registration;
 	df = vfiodev_df_alloc(vdev);
 	if (IS_ERR(df)) {
 		ret = PTR_ERR(df);
-		goto err_unblock;
+		goto err_put_registration;
 	}
 
 	/* Not nonseekable: pread/pwrite offsets select device regions. */
@@ -171,8 +167,6 @@ static int vfiodev_df_open(struct inode *inode, struct file *filep)
 	filep->f_mapping = vdev->inode->i_mapping;
 	return 0;
 
-err_unblock:
-	vfiodev_group_unblock_cdev(vdev);
 err_put_registration:
 	vfiodev_device_put_registration(vdev);
 	return ret;
@@ -193,7 +187,7 @@ static int vfiodev_df_release(struct inode *inode, struct file *filep)
 		vfiodev_group_device_fd_closed(group);
 		/* After the unbind: the group may let go of its container. */
 		fput(df->group_file);
-	} else {
+	} else if (df->access_granted) {
 		vfiodev_group_unblock_cdev(vdev);
 	}
 	vfiodev_df_free(df);
@@ -285,6 +279,10 @@ static long vfiodev_df_ioctl_bind_iommufd(struct file *filep,
 	file = fget(bind.iommufd);
 	if (!file)
 		return -EBADF;
+	/* Not while the group is open, and the group not while bound. */
+	ret = vfiodev_group_block_cdev(vdev);
+	if (ret)
+		goto out_fput;
 
 	mutex_lock(&vdev->lock);
 	/* One file binds once; one device has one bound file. */
@@ -311,6 +309,9 @@ static long vfiodev_df_ioctl_bind_iommufd(struct file *filep,
 	smp_store_release(&df->access_granted, true);
 out_unlock:
 	mutex_unlock(&vdev->lock);
+	if (ret)
+		vfiodev_group_unblock_cdev(vdev);
+out_fput:
 	fput(file);
 	return ret;
 }

@@ -22,8 +22,8 @@
  *    attached to its compatibility IOAS (device_cdev.c).
  *
  * Exclusivity, as upstream: the node opens once; it cannot be opened while
- * a device cdev of the group is open, nor a device cdev while it is; a
- * group joins one container.  Device files from the group hold the group
+ * a device cdev of the group is bound to an iommufd, nor a device cdev be
+ * bound while it is open; a group joins one container.  Device files from the group hold the group
  * file, so closing in any order works and the last close releases all.
  *
  * KVM's kvm-vfio device finds vfio_file_is_valid() and its siblings by
@@ -299,8 +299,8 @@ static int vfiodev_group_fops_open(struct inode *inode, struct file *filep)
 	mutex_lock(&group->lock);
 	if (!group->iommu_group)
 		ret = -ENODEV;
-	else if (group->opened_file || group->cdev_open_count)
-		ret = -EBUSY;	/* open once; not beside the devices' cdevs */
+	else if (group->opened_file || group->cdev_bound_count)
+		ret = -EBUSY;	/* open once; not beside bound device cdevs */
 	else
 		group->opened_file = filep;
 	mutex_unlock(&group->lock);
@@ -345,8 +345,11 @@ void vfiodev_group_device_fd_closed(struct vfiodev_group *group)
 }
 
 /**
- * vfiodev_group_block_cdev() - a device cdev is being opened
+ * vfiodev_group_block_cdev() - a device cdev file is being bound
  * @vdev: the device, registered
+ *
+ * Undone by vfiodev_group_unblock_cdev() when the bind fails or the bound
+ * file is closed.
  *
  * Return: 0, or -EBUSY while the device's group is open.
  */
@@ -361,7 +364,7 @@ int vfiodev_group_block_cdev(struct vfiodev_device *vdev)
 	if (group->opened_file)
 		ret = -EBUSY;
 	else
-		group->cdev_open_count++;
+		group->cdev_bound_count++;
 	mutex_unlock(&group->lock);
 	return ret;
 }
@@ -373,7 +376,7 @@ void vfiodev_group_unblock_cdev(struct vfiodev_device *vdev)
 	if (!group)
 		return;
 	mutex_lock(&group->lock);
-	group->cdev_open_count--;
+	group->cdev_bound_count--;
 	mutex_unlock(&group->lock);
 }
 

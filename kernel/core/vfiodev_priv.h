@@ -37,8 +37,8 @@ struct vdiommu_ctx;
  *	VFIO_GROUP_SET_CONTAINER, or NULL
  * @ictx: the context behind @container
  * @coherent: what @ictx was told about the group's coherency
- * @cdev_open_count: open device cdev files of the group's devices; the
- *	group and the cdevs exclude each other
+ * @cdev_bound_count: device cdev files of the group's devices bound to an
+ *	iommufd; an open group and bound cdevs exclude each other
  * @device_fds: open device files got from this group
  * @kvm_lock: protects @kvm
  * @kvm: set by KVM (vfio_file_set_kvm()), only to hand it back
@@ -55,7 +55,7 @@ struct vfiodev_group {
 	struct file *container;
 	struct vdiommu_ctx *ictx;
 	bool coherent;
-	unsigned int cdev_open_count;
+	unsigned int cdev_bound_count;
 	unsigned int device_fds;
 	spinlock_t kvm_lock;	/* @kvm */
 	struct kvm *kvm;
