@@ -25,9 +25,8 @@
  *       -> vfiodev_device::lock
  *         -> vfiodev_iommu's locks (see vdiommu_priv.h), the drivers'
  *
- * vfiodev_group::kvm_lock and the device files' kvm_lock are leaves.  The
- * minor IDA has its own lock; the registration count and its completion
- * are lock-free.
+ * The minor IDA has its own lock; the registration count and its
+ * completion are lock-free.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

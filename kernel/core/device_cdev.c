@@ -45,23 +45,17 @@
  * struct vfiodev_df - state of one open device file
  * @vdev: the device
  * @driver_owner: module of the driver bound to @vdev->dev at open time
- * @idev: the device as bound to an iommufd context, or NULL
  * @group: the group the file came from, or NULL for the cdev
  * @group_file: with @group: a reference on the group's open file, which
  *	keeps the group's container set while the device is in use
  * @access_granted: bound; the device may be used through this file
- * @kvm_lock: protects @kvm
- * @kvm: set by KVM (vfio_file_set_kvm()), only to hand it back
  */
 struct vfiodev_df {
 	struct vfiodev_device *vdev;
 	struct module *driver_owner;
-	struct vdiommu_device *idev;
 	struct vfiodev_group *group;
 	struct file *group_file;
 	bool access_granted;
-	spinlock_t kvm_lock;	/* @kvm */
-	struct kvm *kvm;
 };
 
 /*
@@ -89,14 +83,12 @@ static int vfiodev_device_first_open(struct vfiodev_device *vdev,
 			goto err_unbind;
 	}
 	/* Before open_device(), which may already use them. */
-	WRITE_ONCE(vdev->mapping, vdev->inode->i_mapping);
 	vdev->idev = idev;
 	vdev->group_opened = compat;
 	if (vdev->ops->open_device) {
 		ret = vdev->ops->open_device(vdev);
 		if (ret) {
 			vdev->idev = NULL;
-			WRITE_ONCE(vdev->mapping, NULL);
 			goto err_unbind;
 		}
 	}
@@ -117,7 +109,15 @@ static void vfiodev_device_last_close(struct vfiodev_device *vdev)
 		vdev->ops->close_device(vdev);
 	vdev->idev = NULL;
 	vdiommu_device_unbind(idev);
-	WRITE_ONCE(vdev->mapping, NULL);
+}
+
+/* A file with access lets go of it; the last one closes the device. */
+static void vfiodev_device_put_open(struct vfiodev_device *vdev)
+{
+	mutex_lock(&vdev->lock);
+	if (!--vdev->open_count)
+		vfiodev_device_last_close(vdev);
+	mutex_unlock(&vdev->lock);
 }
 
 static struct vfiodev_df *vfiodev_df_alloc(struct vfiodev_device *vdev)
@@ -128,7 +128,6 @@ static struct vfiodev_df *vfiodev_df_alloc(struct vfiodev_device *vdev)
 	if (!df)
 		return ERR_PTR(-ENOMEM);
 	df->vdev = vdev;
-	spin_lock_init(&df->kvm_lock);
 	/*
 	 * The caller's registration reference keeps the driver bound, so
 	 * vdev->dev->driver is stable here and until release.
@@ -178,11 +177,8 @@ static int vfiodev_df_release(struct inode *inode, struct file *filep)
 	struct vfiodev_device *vdev = df->vdev;
 	struct vfiodev_group *group = df->group;
 
-	mutex_lock(&vdev->lock);
-	if (df->access_granted && !--vdev->open_count)
-		vfiodev_device_last_close(vdev);
-	mutex_unlock(&vdev->lock);
-
+	if (df->access_granted)
+		vfiodev_device_put_open(vdev);
 	if (group) {
 		vfiodev_group_device_fd_closed(group);
 		/* After the unbind: the group may let go of its container. */
@@ -232,7 +228,6 @@ struct file *vfiodev_df_group_open(struct vfiodev_device *vdev,
 		}
 	}
 	vdev->open_count++;
-	df->idev = vdev->idev;
 	df->access_granted = true;
 	mutex_unlock(&vdev->lock);
 
@@ -240,10 +235,7 @@ struct file *vfiodev_df_group_open(struct vfiodev_device *vdev,
 				   O_RDWR);
 	if (IS_ERR(filep)) {
 		ret = PTR_ERR(filep);
-		mutex_lock(&vdev->lock);
-		if (!--vdev->open_count)
-			vfiodev_device_last_close(vdev);
-		mutex_unlock(&vdev->lock);
+		vfiodev_device_put_open(vdev);
 		goto err_free;
 	}
 	/* An anonymous inode has no positioned I/O by default. */
@@ -303,7 +295,6 @@ static long vfiodev_df_ioctl_bind_iommufd(struct file *filep,
 		ret = -EFAULT;
 		goto out_unlock;
 	}
-	df->idev = vdev->idev;
 	vdev->open_count++;
 	/* Paired with smp_load_acquire() in vfiodev_df_granted(). */
 	smp_store_release(&df->access_granted, true);
@@ -331,10 +322,10 @@ static long vfiodev_df_ioctl_attach_pt(struct vfiodev_df *df,
 		return -EINVAL;
 
 	mutex_lock(&vdev->lock);
-	ret = vdiommu_device_attach(df->idev, &attach.pt_id);
+	ret = vdiommu_device_attach(vdev->idev, &attach.pt_id);
 	if (!ret && copy_to_user(&arg->pt_id, &attach.pt_id,
 				 sizeof(attach.pt_id))) {
-		vdiommu_device_detach(df->idev);
+		vdiommu_device_detach(vdev->idev);
 		ret = -EFAULT;
 	}
 	mutex_unlock(&vdev->lock);
@@ -355,7 +346,7 @@ static long vfiodev_df_ioctl_detach_pt(struct vfiodev_df *df,
 		return -EINVAL;
 
 	mutex_lock(&vdev->lock);
-	vdiommu_device_detach(df->idev);
+	vdiommu_device_detach(vdev->idev);
 	mutex_unlock(&vdev->lock);
 	return 0;
 }
@@ -433,8 +424,7 @@ static int vfiodev_df_mmap(struct file *filep, struct vm_area_struct *vma)
 
 /**
  * vfiodev_zap_user_mappings() - remove every user mapping of a device
- * @vdev: the device, with a file bound (from that file's ioctl, read,
- *	write or mmap fault, or from open_device/close_device)
+ * @vdev: the device (while none of its files maps it, nothing happens)
  *
  * Drivers call this before the device stops answering at the addresses
  * user space has mapped (memory decoding turned off, reset): the next
@@ -442,10 +432,8 @@ static int vfiodev_df_mmap(struct file *filep, struct vm_area_struct *vma)
  */
 void vfiodev_zap_user_mappings(struct vfiodev_device *vdev)
 {
-	struct address_space *mapping = READ_ONCE(vdev->mapping);
-
-	if (mapping)
-		unmap_mapping_range(mapping, 0, 0, true);
+	/* Every file of the device maps through its inode. */
+	unmap_mapping_range(vdev->inode->i_mapping, 0, 0, true);
 }
 EXPORT_SYMBOL_NS_GPL(vfiodev_zap_user_mappings, VFIODEV_NS);
 
@@ -484,16 +472,6 @@ struct vfiodev_device *vfiodev_df_device(struct file *file)
 	if (file->f_op != &vfiodev_df_fops)
 		return NULL;
 	return df->vdev;
-}
-
-/* vfio_file_set_kvm() on a device file: kept, never used by the core. */
-void vfiodev_df_set_kvm(struct file *file, struct kvm *kvm)
-{
-	struct vfiodev_df *df = file->private_data;
-
-	spin_lock(&df->kvm_lock);
-	df->kvm = kvm;
-	spin_unlock(&df->kvm_lock);
 }
 
 const struct file_operations vfiodev_df_fops = {

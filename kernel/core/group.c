@@ -322,9 +322,6 @@ static int vfiodev_group_fops_release(struct inode *inode, struct file *filep)
 	group->opened_file = NULL;
 	mutex_unlock(&group->lock);
 
-	spin_lock(&group->kvm_lock);
-	group->kvm = NULL;
-	spin_unlock(&group->kvm_lock);
 	return 0;
 }
 
@@ -407,7 +404,6 @@ static struct vfiodev_group *vfiodev_group_create(struct iommu_group *iommu_grou
 	}
 	group->minor = ret;
 	mutex_init(&group->lock);
-	spin_lock_init(&group->kvm_lock);
 	INIT_LIST_HEAD(&group->device_list);
 
 	/* From here on, only put_device() frees @group. */
@@ -612,20 +608,13 @@ EXPORT_SYMBOL_GPL(vfio_file_enforced_coherent);
  * @file: a VFIO file
  * @kvm: the VM, or NULL when KVM lets go
  *
- * Kept for the device's drivers; no vfiodev driver needs the VM, so
- * nothing takes a reference on it.
+ * Upstream hands the VM to drivers that program it into their devices (on
+ * s390 and for mediated devices).  No vfiodev driver needs it, so nothing
+ * is recorded: a pointer kept without a reference on the VM could not be
+ * used safely anyway.  KVM still requires the symbol to register a file.
  */
 void vfio_file_set_kvm(struct file *file, struct kvm *kvm)
 {
-	struct vfiodev_group *group = vfiodev_group_from_file(file);
-
-	if (group) {
-		spin_lock(&group->kvm_lock);
-		group->kvm = kvm;
-		spin_unlock(&group->kvm_lock);
-	} else if (vfiodev_df_device(file)) {
-		vfiodev_df_set_kvm(file, kvm);
-	}
 }
 EXPORT_SYMBOL_GPL(vfio_file_set_kvm);
 

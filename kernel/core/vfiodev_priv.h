@@ -10,13 +10,11 @@
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
-#include <linux/spinlock.h>
 #include <linux/types.h>
 
 #include "vfiodev.h"
 
 struct iommu_group;
-struct kvm;
 struct vdiommu_ctx;
 
 /**
@@ -28,7 +26,7 @@ struct vdiommu_ctx;
  * @minor: its minor number
  * @registered: devices of the group registered with vfiodev, under
  *	vfiodev_groups_lock; the group goes when it drops to zero
- * @lock: protects everything below but @kvm
+ * @lock: protects everything below
  * @iommu_group: the IOMMU group (a reference); NULL once the last device
  *	is unregistered, and every ioctl fails with -ENODEV from then on
  * @device_list: the registered devices (vfiodev_device::group_item)
@@ -40,8 +38,6 @@ struct vdiommu_ctx;
  * @cdev_bound_count: device cdev files of the group's devices bound to an
  *	iommufd; an open group and bound cdevs exclude each other
  * @device_fds: open device files got from this group
- * @kvm_lock: protects @kvm
- * @kvm: set by KVM (vfio_file_set_kvm()), only to hand it back
  */
 struct vfiodev_group {
 	struct device dev;
@@ -57,8 +53,6 @@ struct vfiodev_group {
 	bool coherent;
 	unsigned int cdev_bound_count;
 	unsigned int device_fds;
-	spinlock_t kvm_lock;	/* @kvm */
-	struct kvm *kvm;
 };
 
 /* main.c */
@@ -76,7 +70,6 @@ extern const struct file_operations vfiodev_df_fops;
 struct file *vfiodev_df_group_open(struct vfiodev_device *vdev,
 				   struct vfiodev_group *group);
 struct vfiodev_device *vfiodev_df_device(struct file *file);
-void vfiodev_df_set_kvm(struct file *file, struct kvm *kvm);
 
 /* group.c */
 int vfiodev_group_init(void);

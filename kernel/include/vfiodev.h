@@ -110,8 +110,6 @@ struct vfiodev_device_ops {
  *	cdev file, or any number of files from the group
  * @group_opened: while open, whether through the legacy group (else the
  *	cdev); for drivers to read from their callbacks
- * @mapping: @inode's address space while the device is open (@open_count
- *	> 0), else NULL; set under @lock
  * @idev: the device as bound to an iommufd context by its bound file, or
  *	NULL; set under @lock
  * @group: the VFIO group of the device's IOMMU group (/dev/vfio/N), or
@@ -138,7 +136,6 @@ struct vfiodev_device {
 	struct mutex lock;	/* iommufd binding of the device files */
 	unsigned int open_count;
 	bool group_opened;
-	struct address_space *mapping;
 	struct vdiommu_device *idev;
 	struct vfiodev_group *group;
 	struct list_head group_item;
