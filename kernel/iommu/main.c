@@ -9,8 +9,8 @@
  * another ioctl magic.  The node name is upstream's too, so this module
  * refuses to load while upstream's iommufd.ko is present.  It also serves
  * /dev/vfio/vfio, the legacy container, from the same engine (as upstream
- * can, CONFIG_IOMMUFD_VFIO_CONTAINER): upstream's vfio.ko must not be
- * loaded either, and vfiodev.ko checks that.
+ * can, CONFIG_IOMMUFD_VFIO_CONTAINER): it refuses to load beside
+ * upstream's vfio.ko too.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -116,7 +116,7 @@ struct vdiommu_object *vdiommu_get_object(struct vdiommu_ctx *ictx, u32 id,
 	xa_lock(&ictx->objects);
 	obj = xa_load(&ictx->objects, id);
 	if (!obj || (type != VDIOMMU_OBJ_ANY && obj->type != type) ||
-	    !vdiommu_lock_obj(obj))
+	    !vdiommu_lock_obj(ictx, obj))
 		obj = ERR_PTR(-ENOENT);
 	xa_unlock(&ictx->objects);
 	return obj;
@@ -125,12 +125,14 @@ struct vdiommu_object *vdiommu_get_object(struct vdiommu_ctx *ictx, u32 id,
 /**
  * vdiommu_lock_obj() - take what vdiommu_get_object() takes, on an object
  *	found some other way
- * @obj: a published object, found under the objects xarray lock
+ * @ictx: the context, its objects xarray locked
+ * @obj: a published object of @ictx, found under that lock
  *
  * Return: false if the object is being destroyed.
  */
-bool vdiommu_lock_obj(struct vdiommu_object *obj)
+bool vdiommu_lock_obj(struct vdiommu_ctx *ictx, struct vdiommu_object *obj)
 {
+	lockdep_assert_held(&ictx->objects.xa_lock);
 	if (!refcount_inc_not_zero(&obj->users))
 		return false;
 	if (!refcount_inc_not_zero(&obj->shortterm_users)) {

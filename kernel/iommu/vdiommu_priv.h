@@ -262,7 +262,7 @@ void vdiommu_object_abort(struct vdiommu_ctx *ictx, struct vdiommu_object *obj);
 struct vdiommu_object *vdiommu_get_object(struct vdiommu_ctx *ictx, u32 id,
 					  enum vdiommu_object_type type);
 void vdiommu_put_object(struct vdiommu_ctx *ictx, struct vdiommu_object *obj);
-bool vdiommu_lock_obj(struct vdiommu_object *obj);
+bool vdiommu_lock_obj(struct vdiommu_ctx *ictx, struct vdiommu_object *obj);
 int vdiommu_object_remove(struct vdiommu_ctx *ictx,
 			  struct vdiommu_object *to_destroy, u32 id);
 void vdiommu_object_destroy_user(struct vdiommu_ctx *ictx,

@@ -41,7 +41,7 @@ static struct vdiommu_ioas *vdiommu_get_compat_ioas(struct vdiommu_ctx *ictx)
 	struct vdiommu_ioas *ioas = ERR_PTR(-ENODEV);
 
 	xa_lock(&ictx->objects);
-	if (ictx->vfio_ioas && vdiommu_lock_obj(&ictx->vfio_ioas->obj))
+	if (ictx->vfio_ioas && vdiommu_lock_obj(ictx, &ictx->vfio_ioas->obj))
 		ioas = ictx->vfio_ioas;
 	xa_unlock(&ictx->objects);
 	return ioas;
@@ -235,16 +235,17 @@ static long vdiommu_vfio_set_iommu(struct vdiommu_ctx *ictx,
 				   unsigned long type)
 {
 	struct vdiommu_ioas *ioas;
+	int ret = 0;
 
 	ioas = vdiommu_get_compat_ioas(ictx);
 	if (IS_ERR(ioas))
 		return -EINVAL;
 	if (type == VFIO_TYPE1_IOMMU || type == VFIO_TYPE1v2_IOMMU)
 		WRITE_ONCE(ioas->vfio_type1_v1, type == VFIO_TYPE1_IOMMU);
+	else
+		ret = -ENODEV;
 	vdiommu_put_object(ictx, &ioas->obj);
-	if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU)
-		return -ENODEV;
-	return 0;
+	return ret;
 }
 
 struct vdiommu_vfio_ranges {
@@ -265,8 +266,22 @@ static int vdiommu_vfio_range(void *data, u32 index,
 }
 
 /*
+ * The size of the capability chain with @n IOVA ranges, and in @iova_size
+ * that of its first capability, where the second starts.
+ */
+static size_t vdiommu_vfio_caps_size(u32 n, size_t *iova_size)
+{
+	struct vfio_iommu_type1_info_cap_iova_range *iova_cap;
+
+	*iova_size = ALIGN(struct_size(iova_cap, iova_ranges, n), sizeof(u64));
+	return *iova_size + ALIGN(sizeof(struct vfio_iommu_type1_info_dma_avail),
+				  sizeof(u64));
+}
+
+/*
  * The capability chain of VFIO_IOMMU_GET_INFO, as it sits after struct
- * vfio_iommu_type1_info: the IOVA ranges, then the DMA-avail count.
+ * vfio_iommu_type1_info: the IOVA ranges, then the DMA-avail count, in
+ * *@caps (the caller frees it, also on error).
  * Return: its size, or a negative errno.
  */
 static ssize_t vdiommu_vfio_info_caps(struct vdiommu_ioas *ioas, void **caps,
@@ -290,10 +305,8 @@ static ssize_t vdiommu_vfio_info_caps(struct vdiommu_ioas *ioas, void **caps,
 		if (*caps && n <= out.room)
 			break;
 		kfree(*caps);
-		iova_size = ALIGN(struct_size(iova_cap, iova_ranges, n),
-				  sizeof(u64));
-		size = iova_size + ALIGN(sizeof(*avail_cap), sizeof(u64));
-		*caps = kzalloc(size, GFP_KERNEL);
+		*caps = kzalloc(vdiommu_vfio_caps_size(n, &iova_size),
+				GFP_KERNEL);
 		if (!*caps)
 			return -ENOMEM;
 		iova_cap = *caps;
@@ -301,8 +314,7 @@ static ssize_t vdiommu_vfio_info_caps(struct vdiommu_ioas *ioas, void **caps,
 		out.room = n;
 	}
 	/* Laid out for the ranges found, which fit in what was allocated. */
-	iova_size = ALIGN(struct_size(iova_cap, iova_ranges, n), sizeof(u64));
-	size = iova_size + ALIGN(sizeof(*avail_cap), sizeof(u64));
+	size = vdiommu_vfio_caps_size(n, &iova_size);
 	iova_cap = *caps;
 	iova_cap->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
 	iova_cap->header.version = 1;
@@ -342,8 +354,10 @@ static long vdiommu_vfio_get_info(struct vdiommu_ctx *ictx,
 		return PTR_ERR(ioas);
 	size = vdiommu_vfio_info_caps(ioas, &caps, &alignment);
 	vdiommu_put_object(ictx, &ioas->obj);
-	if (size < 0)
-		return size;
+	if (size < 0) {
+		ret = size;
+		goto out_free;
+	}
 
 	info.flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
 	/* Any size the IOVA alignment allows. */
@@ -358,9 +372,10 @@ static long vdiommu_vfio_get_info(struct vdiommu_ctx *ictx,
 			ret = -EFAULT;
 		info.cap_offset = sizeof(info);
 	}
-	kfree(caps);
 	if (!ret && copy_to_user(arg, &info, reply))
 		ret = -EFAULT;
+out_free:
+	kfree(caps);
 	return ret;
 }
 
