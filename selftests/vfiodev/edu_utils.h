@@ -48,6 +48,16 @@
 #define PCI_CMD_MEMORY	0x2
 #define PCI_CMD_MASTER	0x4
 
+/* Binds @bdf to this stack's driver (loading ours first). */
+static inline void edu_take(struct __test_metadata *_metadata,
+			    const char *bdf)
+{
+	if (!stack_is_upstream())
+		ASSERT_EQ(0, vfiodev_modules_load());
+	ASSERT_EQ(0, pci_bind(bdf, stack_pci_driver()))
+		TH_LOG("%s: cannot bind to %s", bdf, stack_pci_driver());
+}
+
 static inline uint32_t rd32(volatile uint8_t *bar, unsigned int off)
 {
 	return *(volatile uint32_t *)(bar + off);

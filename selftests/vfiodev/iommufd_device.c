@@ -165,15 +165,6 @@ static void edu_find(struct __test_metadata *_metadata, int nth, char *bdf)
 	strcpy(bdf, bdfs[nth]);
 }
 
-/* Binds @bdf to this stack's driver. */
-static void edu_take(struct __test_metadata *_metadata, const char *bdf)
-{
-	if (!stack_is_upstream())
-		ASSERT_EQ(0, vfiodev_modules_load());
-	ASSERT_EQ(0, pci_bind(bdf, stack_pci_driver()))
-		TH_LOG("%s: cannot bind to %s", bdf, stack_pci_driver());
-}
-
 /*
  * Opens the vfio-dev node of @bdf as QEMU does: its name from sysfs, then
  * a check that the node is the character device sysfs names.

@@ -28,6 +28,7 @@
 #include "vfiodev_utils.h"
 #include "kselftest_harness.h"
 #include "edu_utils.h"
+#include "pci_utils.h"
 
 #define BUF_SIZE	(4 * MIB)
 #define IOVA_A		0x1000000ULL
@@ -121,14 +122,6 @@ static bool snoop_control(struct __test_metadata *_metadata, const char *bdf)
 	return strtoull(buf, NULL, 16) & 0x80;
 }
 
-static void edu_take(struct __test_metadata *_metadata, const char *bdf)
-{
-	if (!stack_is_upstream())
-		ASSERT_EQ(0, vfiodev_modules_load());
-	ASSERT_EQ(0, pci_bind(bdf, stack_pci_driver()))
-		TH_LOG("%s: cannot bind to %s", bdf, stack_pci_driver());
-}
-
 /*
  * The first edu (on the root bus, alone in its group), bound to this
  * stack's driver, and @buf: BUF_SIZE bytes of memory filled with @c.
@@ -214,20 +207,15 @@ FIXTURE_SETUP(path)
 	if (access("/dev/iommu", F_OK))
 		SKIP(return, "no /dev/iommu in this kernel");
 	{
-		struct vfio_device_bind_iommufd bind = {
-			.argsz = sizeof(bind),
-		};
 		struct vfio_device_attach_iommufd_pt attach = {
 			.argsz = sizeof(attach),
 		};
 
-		self->devfd = vfio_dev_open(self->bdf);
-		ASSERT_LE(0, self->devfd);
 		self->container = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, self->container);
-		bind.iommufd = self->container;
-		ASSERT_EQ(0, ufd_ioctl(self->devfd, VFIO_DEVICE_BIND_IOMMUFD,
-				       &bind));
+		self->devfd = vfio_dev_open_bound(self->bdf, self->container,
+						  NULL);
+		ASSERT_LE(0, self->devfd);
 		ASSERT_EQ(0, ufd_ioas_alloc(self->container, &self->ioas));
 		attach.pt_id = self->ioas;
 		ASSERT_EQ(0, ufd_ioctl(self->devfd,
