@@ -9,6 +9,9 @@
 #   make check-stock / check-debug   the same on one kernel only
 #   make shell    boot a guest to a shell (SNOOP=on|off, FLAVOUR=stock|debug)
 #   make          modules (for the stock kernel), selftests and examples
+#   make install / make uninstall   what a host gets (scripts/install.sh:
+#                 DKMS source and build, modprobe.d, udev rules; PREFIX,
+#                 DESTDIR)
 #
 # Every target installs what it needs first (scripts/deps.sh: apt as root,
 # the guest kernel unpacked under $(CACHE)); the debug kernel is built once
@@ -20,8 +23,15 @@ KVER ?=
 SNOOP ?= on
 FLAVOUR ?= stock
 B := $(CURDIR)/build
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-ifeq ($(filter clean,$(MAKECMDGOALS)),)
+# The first rule below is env.mk's, which is not what a plain `make` means.
+.DEFAULT_GOAL := all
+
+# install and uninstall need no guest kernel, clean nothing at all.
+ifeq ($(filter-out clean install uninstall,$(or $(MAKECMDGOALS),all)),)
+else
 include $(B)/env.mk
 ifneq ($(filter check check-debug check-stock debug-kernel debug %-debug,$(MAKECMDGOALS) $(FLAVOUR)),)
 include $(B)/debug-env.mk
@@ -38,16 +48,19 @@ $(B)/debug-env.mk: $(B)/env.mk kernel/configs/debug.config scripts/debug-kernel.
 	@scripts/debug-kernel.sh "$(CACHE)" $(CURDIR)/kernel/configs/debug.config $@ >/dev/null
 
 .PHONY: all modules modules-debug selftests examples initramfs initramfs-debug \
-	check check-debug check-stock demo shell reference uapi-check debug-kernel clean FORCE
+	check check-debug check-stock demo shell reference uapi-check debug-kernel \
+	install uninstall clean FORCE
 all: modules selftests examples
 
 # Our modules are built out of a copy of kernel/ per guest kernel: kbuild
 # writes its objects next to the sources, and two kernels cannot share them.
+# The test modules (KUnit, the KVM stand-in) come along for the guest.
 define kmod_build
 	@mkdir -p $(B)/$(1)
 	@rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
 		--exclude '*.mod*' --exclude '.*.d' kernel/ $(B)/$(1)/kmod/
-	$(MAKE) -C $(2) M=$(B)/$(1)/kmod W=1 VFIODEV_UAPI=$(CURDIR)/uapi $(3) modules
+	$(MAKE) -C $(2) M=$(B)/$(1)/kmod W=1 VFIODEV_UAPI=$(CURDIR)/uapi \
+		VFIODEV_TESTS=y $(3) modules
 endef
 
 modules:
@@ -76,7 +89,8 @@ selftests: $(UAPI_HDRS)
 examples: $(UAPI_HDRS)
 	$(MAKE) -C examples OUTPUT=$(B)/bin UAPI_INC=$(UAPI)
 
-GUEST_FILES := scripts/mkinitramfs.sh scripts/guest/init scripts/guest/demo
+GUEST_FILES := scripts/mkinitramfs.sh scripts/guest/init scripts/guest/demo \
+	scripts/guest/dropin-setup
 
 initramfs: modules selftests examples $(GUEST_FILES)
 	scripts/mkinitramfs.sh $(B)/stock/initramfs.cpio.gz $(KMODDIR) \
@@ -86,7 +100,7 @@ initramfs-debug: modules-debug selftests examples $(GUEST_FILES)
 	scripts/mkinitramfs.sh $(B)/debug/initramfs.cpio.gz $(DKMODDIR) \
 		$(B)/debug/kmod $(B)/tests $(B)/bin
 
-CHECK_ENV = B=$(B) KDIR=$(KDIR) KVER=$(KVER) KIMAGE=$(KIMAGE) \
+CHECK_ENV = B=$(B) CACHE=$(CACHE) KDIR=$(KDIR) KVER=$(KVER) KIMAGE=$(KIMAGE) KMODDIR=$(KMODDIR) \
 	DKDIR=$(DKDIR) DKREL=$(DKREL) DKIMAGE=$(DKIMAGE) \
 	DKBUILD_SECONDS=$(DKBUILD_SECONDS) CHECKPATCH=$(CHECKPATCH) MAKE="$(MAKE)"
 
@@ -120,6 +134,9 @@ reference: $(INITRD_$(FLAVOUR))
 		--scratch $(B)/nvme.img $(IMAGE_$(FLAVOUR)) $(B)/$(FLAVOUR)/initramfs.cpio.gz
 	scripts/verdict.py $(FLAVOUR)-snoop-$(SNOOP)-upstream \
 		$(B)/guest-$(FLAVOUR)-snoop-$(SNOOP)-upstream.log /dev/null || true
+
+install uninstall:
+	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" scripts/install.sh $@
 
 clean:
 	rm -rf $(B)

@@ -13,7 +13,7 @@
 #
 # Usage: check.sh FLAVOUR...
 # Expects from the Makefile: B, KDIR, KVER, KIMAGE, DKDIR, DKREL, DKIMAGE,
-# DKBUILD_SECONDS, CHECKPATCH, MAKE.
+# DKBUILD_SECONDS, CHECKPATCH, MAKE, KMODDIR, CACHE.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,7 +40,8 @@ lint_build() {	# lint_build NAME KDIR EXTRA...
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	rsync -a kernel/ "$dir/"
-	if $MAKE -C "$kdir" M="$dir" W=1 VFIODEV_UAPI="$PWD/uapi" "$@" modules > "$B/kbuild-$name.log" 2>&1; then
+	if $MAKE -C "$kdir" M="$dir" W=1 VFIODEV_UAPI="$PWD/uapi" VFIODEV_TESTS=y \
+		"$@" modules > "$B/kbuild-$name.log" 2>&1; then
 		if grep -E 'warning:|error:' "$B/kbuild-$name.log" > "$B/kbuild-$name.warn"; then
 			record FAIL "host: modules build for the $name kernel without warnings" "$B/kbuild-$name.warn"
 		else
@@ -52,6 +53,14 @@ lint_build() {	# lint_build NAME KDIR EXTRA...
 }
 lint_build stock "$KDIR" C=2
 lint_build debug "$DKDIR"
+
+# What DKMS builds also builds, W=1 clean, against Debian 13's 6.12 headers,
+# with trixie's own toolchain (fetched into the cache; see the script).
+if scripts/trixie-build.sh "$CACHE" "$B/trixie" > "$B/trixie.log" 2>&1; then
+	record PASS "host: modules build against Debian 13's 6.12 headers, W=1, without warnings"
+else
+	record FAIL "host: modules build against Debian 13's 6.12 headers, W=1, without warnings" "$B/trixie.log"
+fi
 
 # The shared uAPI is 6.12's and ours cannot collide with it (compile time).
 if $MAKE -s uapi-check > "$B/uapi-check.log" 2>&1; then
@@ -71,6 +80,16 @@ for f in $(git ls-files 'kernel/*.[ch]' 'uapi/*.h'); do
 	fi
 done
 
+# --- host: the install ------------------------------------------------------
+# make install into a scratch root, DKMS build and install there for the
+# stock kernel over its own module tree, uninstall round trip.  The stock
+# guest with snoop-control off then boots on that root (--stack dkms).
+scripts/dropin-stage.sh "$B" "$KVER" "$KDIR" "$KMODDIR" > "$B/dropin-stage.out"
+cat "$B/dropin-stage.out"
+grep -E '^(PASS|FAIL) ' "$B/dropin-stage.out" >> "$results"
+dropin_ok=0
+grep -q '^FAIL ' "$B/dropin-stage.out" || dropin_ok=1
+
 # --- guest ------------------------------------------------------------------
 for flavour in "$@"; do
 	case $flavour in
@@ -83,11 +102,22 @@ for flavour in "$@"; do
 	fi
 	record PASS "host: $flavour initramfs (modules, selftests, examples)"
 	for snoop in on off; do
+		# On Debian's kernel, one of the two boots loads our modules as
+		# an installed host does: modprobe, from the DKMS install.
+		stack=(--stack ours)
+		if [ "$flavour" = stock ] && [ "$snoop" = off ]; then
+			if [ $dropin_ok = 1 ]; then
+				stack=(--stack dkms --dropin "$B/dropin/root")
+			else
+				record FAIL "host: the drop-in guest boots on the DKMS install (staging failed)"
+			fi
+		fi
 		log=$B/guest-$flavour-snoop-$snoop.log
-		echo "# booting the $flavour guest, intel-iommu snoop-control=$snoop (console: $log)"
+		echo "# booting the $flavour guest, intel-iommu snoop-control=$snoop, modules: ${stack[1]} (console: $log)"
 		start=$(date +%s)
 		for attempt in 1 2 3; do
 			scripts/run-guest.sh --mode check --flavour "$flavour" --snoop "$snoop" \
+				"${stack[@]}" \
 				--timeout "$timeout" --scratch "$B/nvme.img" --log "$log" \
 				"$image" "$B/$flavour/initramfs.cpio.gz" > /dev/null 2>&1
 			# A kernel that died before /init started ran none of our

@@ -31,6 +31,7 @@ done
 
 install -m 0755 "$here/guest/init" "$root/init"
 install -m 0755 "$here/guest/demo" "$root/demo"
+install -m 0755 "$here/guest/dropin-setup" "$root/dropin-setup"
 for ko in $(find "$ourmods" -name '*.ko'); do
 	case $ko in
 	*_kunit.ko) cp "$ko" "$root/lib/modules/kunit/" ;;
@@ -63,10 +64,10 @@ pick_modules "$root/lib/modules/upstream" \
 # The 9p client over virtio-pci.  Debian's kernel has the virtio-pci
 # transport built in and 9p as modules; the debug kernel (kvm_guest.config)
 # builds all of it in.  The virtio names are there in case a kernel has
-# them as modules.
+# them as modules.  overlay: the drop-in root's writable layer.
 pick_modules "$root/lib/modules/9p" \
 	virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
-	netfs 9pnet 9pnet_virtio 9p
+	netfs 9pnet 9pnet_virtio 9p overlay
 
 cp "$testdir"/list "$root/tests/"
 while read -r t; do

@@ -19,11 +19,15 @@
 #   --scratch FILE            nvme backing file (created, 16 MiB)
 #   --flavour stock|debug     which kernel this is (default stock): the debug
 #                             kernel panics on the first WARN (panic_on_warn)
-#   --stack ours|upstream     whose modules the guest loads (default ours);
-#                             upstream's are the reference behaviour
+#   --stack ours|upstream|dkms  whose modules the guest loads (default ours);
+#                             upstream's are the reference behaviour; dkms
+#                             loads ours with modprobe from an installed
+#                             tree, as on a host (needs --dropin)
+#   --dropin DIR              with --stack dkms: the host path of the tree
+#                             scripts/dropin-stage.sh made
 set -euo pipefail
 
-mode=shell snoop=on log= timeout=900 scratch= flavour=stock stack=ours
+mode=shell snoop=on log= timeout=900 scratch= flavour=stock stack=ours dropin=
 while [ $# -gt 2 ]; do
 	case $1 in
 	--mode) mode=$2; shift 2 ;;
@@ -33,6 +37,7 @@ while [ $# -gt 2 ]; do
 	--scratch) scratch=$2; shift 2 ;;
 	--flavour) flavour=$2; shift 2 ;;
 	--stack) stack=$2; shift 2 ;;
+	--dropin) dropin=$2; shift 2 ;;
 	*) echo "run-guest: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -44,7 +49,12 @@ stock) ;;
 debug) cmdline="$cmdline panic_on_warn=1" ;;
 *) echo "run-guest: --flavour stock|debug" >&2; exit 2 ;;
 esac
-case $stack in ours|upstream) ;; *) echo "run-guest: --stack ours|upstream" >&2; exit 2 ;; esac
+case $stack in
+ours|upstream) ;;
+dkms) [ -d "$dropin/lib/modules" ] || { echo "run-guest: --stack dkms needs --dropin DIR" >&2; exit 2; }
+      cmdline="$cmdline vfiodev_dropin=$(cd "$dropin" && pwd)" ;;
+*) echo "run-guest: --stack ours|upstream|dkms" >&2; exit 2 ;;
+esac
 cmdline="$cmdline vfiodev_mode=$mode vfiodev_stack=$stack"
 label=$flavour-snoop-$snoop
 [ "$stack" = ours ] || label=$label-$stack
@@ -76,6 +86,10 @@ args=(
 	-kernel "$kernel" -initrd "$initrd"
 	-append "$cmdline"
 )
+# A 9p channel takes one mount: the drop-in root has its own export of the
+# host's root, so that tests can still mount "hostroot" themselves.
+[ "$stack" != dkms ] ||
+	args+=(-virtfs local,path=/,mount_tag=dropinroot,security_model=none,readonly=on,multidevs=remap)
 
 if [ "$mode" = shell ]; then
 	qemu-system-x86_64 "${args[@]}" -serial mon:stdio

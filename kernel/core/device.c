@@ -17,13 +17,13 @@
  *  - open state of a device file: see device_cdev.c.
  *
  * Locking: vfiodev_device::lock covers the iommufd binding of device files
- * (device_cdev.c); it is taken before any lock of vfiodev_iommu.  The
+ * (device_cdev.c); it is taken before any lock of iommufd.  The
  * order of the core's locks:
  *
  *   vfiodev_groups_lock (group.c: the group registry)
  *     -> vfiodev_group::lock
  *       -> vfiodev_device::lock
- *         -> vfiodev_iommu's locks (see vdiommu_priv.h), the drivers'
+ *         -> iommufd's locks (see vdiommu_priv.h), the drivers'
  *
  * The minor IDA has its own lock; the registration count and its
  * completion are lock-free.

@@ -4,7 +4,7 @@
  *
  * An open device file gives no access to the device by itself.  Access is
  * granted only once the file is bound to an iommufd context (/dev/iommu,
- * vfiodev_iommu) with VFIO_DEVICE_BIND_IOMMUFD, which claims the device's
+ * iommufd) with VFIO_DEVICE_BIND_IOMMUFD, which claims the device's
  * DMA for that context: the IOMMU blocks it until the file attaches the
  * device to an IOAS or HWPT the user controls.  Until bind, every other
  * ioctl, read, write and mmap fails with EINVAL, as upstream's device cdev

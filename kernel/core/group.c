@@ -11,7 +11,7 @@
  *    context) owns the group's DMA, i.e. every device of the group is bound
  *    to a VFIO driver or to none, as upstream decides it;
  *  - VFIO_GROUP_SET_CONTAINER with a container: /dev/vfio/vfio or
- *    /dev/iommu, both contexts of vfiodev_iommu.  The group's DMA is
+ *    /dev/iommu, both contexts of iommufd.  The group's DMA is
  *    claimed for that context (blocked until a device is attached), and the
  *    context gets its compatibility IOAS, which the legacy map and unmap
  *    ioctls act on (vfio_compat.c): one engine behind both front doors;

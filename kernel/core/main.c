@@ -105,31 +105,14 @@ void vfiodev_fs_inode_put(struct inode *inode)
 	simple_release_fs(&vfiodev_fs_mnt, &vfiodev_fs_count);
 }
 
-/*
- * Upstream's vfio.ko exports vfio_register_group_dev() in every
- * configuration, so finding that symbol means upstream VFIO is loaded.
- * Debian's kernel builds vfio.ko without the device cdev, so a clash of
- * class or node names alone would not reveal it.
- */
-static int vfiodev_check_upstream(void)
-{
-	static const char sym[] = "vfio_register_group_dev";
-
-	if (!__symbol_get(sym))
-		return 0;
-	__symbol_put(sym);
-	pr_err("upstream vfio is loaded and owns the VFIO uAPI; unload vfio and its drivers before loading vfiodev\n");
-	return -EBUSY;
-}
-
 static int __init vfiodev_init(void)
 {
 	int ret;
 
-	ret = vfiodev_check_upstream();
-	if (ret)
-		return ret;
-
+	/*
+	 * No check for upstream's vfio.ko: it has this module's name, so the
+	 * module loader refuses whichever of the two comes second.
+	 */
 	ret = alloc_chrdev_region(&vfiodev_devt, 0, MINORMASK + 1, "vfiodev");
 	if (ret)
 		return ret;
@@ -161,5 +144,5 @@ module_init(vfiodev_init);
 module_exit(vfiodev_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("vfiodev: device-centric VFIO core");
+MODULE_DESCRIPTION("vfio (vfiodev): device-centric VFIO core, device cdevs and groups");
 MODULE_IMPORT_NS(VFIODEV_IOMMU_NS);

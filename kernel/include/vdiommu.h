@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vfiodev_iommu: the kernel API that VFIO device files use to put a device
+ * iommufd (vfiodev): the kernel API that VFIO device files use to put a device
  * under an iommufd context (/dev/iommu).
  *
  * A device file bound with VFIO_DEVICE_BIND_IOMMUFD calls

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vfiodev PCI core library: what PCI drivers (the plain vfiodev-pci driver
+ * vfiodev PCI core library: what PCI drivers (the plain vfio-pci driver
  * and variant drivers) build on.
  *
  * Lock order (outermost first):
@@ -33,6 +33,8 @@ struct vdpci_irq_ctx;
  * struct vdpci_core_device - a PCI device assignable to user space
  * @vdev: the core device; must stay the first member
  * @pdev: the PCI device
+ * @idle_d3: runtime PM may suspend the device while it is not open (set
+ *	at registration, from the disable_idle_d3 setting)
  * @reset_works: a function reset succeeded when the device was opened
  * @saved_state: config space as it was before user space had the device,
  *	restored when it is closed
@@ -67,12 +69,14 @@ struct vdpci_irq_ctx;
  * @req_trigger: eventfd of the REQ interrupt, or NULL
  *
  * Variant drivers embed this structure, at offset 0, in their own.  The
- * members after @pdev belong to the library and, except the locks, are
- * valid between vdpci_core_open_device() and vdpci_core_close_device().
+ * members after @pdev belong to the library and, except the locks and
+ * @idle_d3 (registration to unregistration), are valid between
+ * vdpci_core_open_device() and vdpci_core_close_device().
  */
 struct vdpci_core_device {
 	struct vfiodev_device vdev;
 	struct pci_dev *pdev;
+	bool idle_d3;
 	bool reset_works;
 	struct pci_saved_state *saved_state;
 	struct rw_semaphore memory_lock;
@@ -102,6 +106,10 @@ struct vdpci_core_device {
 	struct eventfd_ctx *req_trigger;
 };
 
+extern const struct dev_pm_ops vdpci_core_pm_ops;
+
+void vdpci_core_set_params(bool nointxmask, bool disable_vga,
+			   bool disable_idle_d3);
 int vdpci_core_init_dev(struct vfiodev_device *core_vdev);
 void vdpci_core_request(struct vfiodev_device *core_vdev, unsigned int count);
 int vdpci_core_open_device(struct vfiodev_device *core_vdev);

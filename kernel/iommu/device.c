@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfiodev_iommu: devices, their IOMMU groups, and the page tables (HWPTs)
+ * iommufd (vfiodev): devices, their IOMMU groups, and the page tables (HWPTs)
  * they attach to.
  *
  * Binding a device claims its DMA ownership for the context: from then on

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfiodev_iommu: the IOVA space of an IOAS and the IOMMU domains it fills.
+ * iommufd (vfiodev): the IOVA space of an IOAS and the IOMMU domains it fills.
  *
  * Three interval trees describe the IOVA space: areas (what is mapped),
  * reserved ranges (device reserved regions such as the MSI window, and what

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfiodev_iommu: the IOAS ioctls and IOMMU_OPTION.
+ * iommufd (vfiodev): the IOAS ioctls and IOMMU_OPTION.
  *
  * Thin handlers: check flags and reserved fields (EOPNOTSUPP), ranges
  * (EOVERFLOW), look the objects up, call io_pagetable.c or pages.c, and

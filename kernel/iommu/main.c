@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfiodev_iommu: /dev/iommu, an iommufd-compatible I/O address space
+ * iommufd (vfiodev): /dev/iommu, an iommufd-compatible I/O address space
  * engine.
  *
  * This file owns the context (one per open file), its object table and the
@@ -469,24 +469,20 @@ DEFINE_DEBUGFS_ATTRIBUTE(vdiommu_pinned_fops, vdiommu_pinned_get, NULL,
 			 "%llu\n");
 
 /*
- * Upstream's iommufd.ko exports iommufd_ctx_get(); finding it means
- * /dev/iommu is (or may at any time be) upstream's.  Upstream's vfio.ko
- * exports vfio_register_group_dev() in every configuration, and holds
- * /dev/vfio/vfio in Debian's (its own container).
+ * This module is named iommufd and upstream's vfio.ko is named vfio, as our
+ * core is: the module loader refuses a second module of a name already
+ * loaded, so upstream's iommufd, and upstream's vfio beside our core, can
+ * never come in.  What it does not see is upstream's vfio.ko loaded alone,
+ * as on Debian's kernel, where it serves /dev/vfio/vfio with its own
+ * container.  It exports vfio_register_group_dev() in every configuration.
  */
 static int vdiommu_check_upstream(void)
 {
-	static const char iommufd_sym[] = "iommufd_ctx_get";
 	static const char vfio_sym[] = "vfio_register_group_dev";
 
-	if (__symbol_get(iommufd_sym)) {
-		__symbol_put(iommufd_sym);
-		pr_err("upstream iommufd is loaded and owns /dev/iommu; unload iommufd before loading vfiodev_iommu\n");
-		return -EBUSY;
-	}
 	if (__symbol_get(vfio_sym)) {
 		__symbol_put(vfio_sym);
-		pr_err("upstream vfio is loaded and owns /dev/vfio/vfio; unload vfio and its drivers before loading vfiodev_iommu\n");
+		pr_err("upstream vfio is loaded and owns /dev/vfio/vfio; unload vfio and its drivers before loading vfiodev's iommufd\n");
 		return -EBUSY;
 	}
 	return 0;
@@ -507,7 +503,7 @@ static int __init vdiommu_init(void)
 		misc_deregister(&vdiommu_misc);
 		return ret;
 	}
-	vdiommu_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	vdiommu_debugfs = debugfs_create_dir("vfiodev_iommu", NULL);
 	debugfs_create_file_unsafe("pinned_pages", 0400, vdiommu_debugfs,
 				   NULL, &vdiommu_pinned_fops);
 	return 0;
@@ -524,5 +520,8 @@ module_init(vdiommu_init);
 module_exit(vdiommu_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("vfiodev: iommufd-compatible /dev/iommu");
+MODULE_DESCRIPTION("vfiodev: iommufd-compatible /dev/iommu and the /dev/vfio/vfio container");
 MODULE_IMPORT_NS(VFIODEV_IOMMUFD_INTERNAL_NS);
+/* Opening /dev/vfio/vfio loads us (kmod's static nodes), as upstream. */
+MODULE_ALIAS_MISCDEV(VFIO_MINOR);
+MODULE_ALIAS("devname:vfio/vfio");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfiodev_iommu: pinning user memory and charging it.
+ * iommufd (vfiodev): pinning user memory and charging it.
  *
  * Theory of operation
  * -------------------

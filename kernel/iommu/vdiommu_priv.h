@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vfiodev_iommu: internal structures of /dev/iommu.
+ * iommufd (vfiodev): internal structures of /dev/iommu.
  *
  * Objects
  * -------

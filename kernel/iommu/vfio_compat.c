@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfiodev_iommu: the legacy VFIO container on the IOAS engine.
+ * iommufd (vfiodev): the legacy VFIO container on the IOAS engine.
  *
  * The type1 container of upstream VFIO (/dev/vfio/vfio, VFIO_SET_IOMMU,
  * VFIO_IOMMU_MAP_DMA...) has no object IDs: it is one address space.  Here

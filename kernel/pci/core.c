@@ -13,6 +13,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 
@@ -23,6 +24,62 @@ static struct vdpci_core_device *to_vdpci(struct vfiodev_device *core_vdev)
 {
 	return container_of(core_vdev, struct vdpci_core_device, vdev);
 }
+
+/*
+ * The library's settings, which the drivers' module parameters feed (as
+ * upstream's vfio_pci_core_set_params()): read when a device is
+ * registered or opened, so a change reaches the devices registered or
+ * opened after it.
+ */
+bool vdpci_nointxmask;
+static bool vdpci_disable_idle_d3;
+
+/**
+ * vdpci_core_set_params - the library's settings, from a driver's parameters
+ * @nointxmask: never mask INTx in the device (DisINTx), always at the
+ *	interrupt controller, with the line not shared
+ * @disable_vga: no VGA access for user space; the library offers none in
+ *	any case, so this is only recorded for symmetry with upstream
+ * @disable_idle_d3: keep devices that are bound but not open in D0,
+ *	instead of letting runtime PM put them in D3hot
+ *
+ * Context: module init of the driver, before it registers.
+ */
+void vdpci_core_set_params(bool nointxmask, bool disable_vga,
+			   bool disable_idle_d3)
+{
+	vdpci_nointxmask = nointxmask;
+	vdpci_disable_idle_d3 = disable_idle_d3;
+}
+EXPORT_SYMBOL_NS_GPL(vdpci_core_set_params, VFIODEV_PCI_CORE_NS);
+
+/*
+ * Runtime PM of a bound device: the PCI core holds a usage reference
+ * while a driver is bound; the library drops it at registration (unless
+ * disable_idle_d3), takes one for each open and gives it back on close,
+ * so a device nobody has open is suspended: saved and put in D3hot by the
+ * PCI core.  Its runtime_idle needs driver PM callbacks to exist; there is
+ * nothing of the library's to save, the PCI core saves config space.
+ */
+static int vdpci_core_runtime_suspend(struct device *dev)
+{
+	return 0;
+}
+
+static int vdpci_core_runtime_resume(struct device *dev)
+{
+	return 0;
+}
+
+/*
+ * The &device_driver.pm of drivers on the library: without runtime
+ * callbacks the PCI core never suspends a bound device.
+ */
+const struct dev_pm_ops vdpci_core_pm_ops = {
+	SET_RUNTIME_PM_OPS(vdpci_core_runtime_suspend,
+			   vdpci_core_runtime_resume, NULL)
+};
+EXPORT_SYMBOL_NS_GPL(vdpci_core_pm_ops, VFIODEV_PCI_CORE_NS);
 
 /**
  * vdpci_core_init_dev - &vfiodev_device_ops.init for PCI devices
@@ -136,15 +193,20 @@ int vdpci_core_open_device(struct vfiodev_device *core_vdev)
 	struct pci_dev *pdev = vdev->pdev;
 	int ret;
 
+	if (vdev->idle_d3) {
+		ret = pm_runtime_resume_and_get(&pdev->dev);
+		if (ret)
+			return ret;
+	}
 	pci_set_power_state(pdev, PCI_D0);
 	ret = pci_enable_device(pdev);
 	if (ret)
-		return ret;
+		goto err_pm;
 
 	ret = pci_try_reset_function(pdev);
 	if (ret == -EAGAIN) {
-		pci_disable_device(pdev);
-		return -EBUSY;
+		ret = -EBUSY;
+		goto err_disable;
 	}
 	vdev->reset_works = !ret;
 
@@ -164,6 +226,9 @@ int vdpci_core_open_device(struct vfiodev_device *core_vdev)
 err_disable:
 	pci_load_and_free_saved_state(pdev, &vdev->saved_state);
 	pci_disable_device(pdev);
+err_pm:
+	if (vdev->idle_d3)
+		pm_runtime_put(&pdev->dev);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_open_device, VFIODEV_PCI_CORE_NS);
@@ -196,6 +261,8 @@ void vdpci_core_close_device(struct vfiodev_device *core_vdev)
 		pci_restore_state(pdev);
 	}
 	vdev->reset_works = false;
+	if (vdev->idle_d3)
+		pm_runtime_put(&pdev->dev);
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_close_device, VFIODEV_PCI_CORE_NS);
 
@@ -504,13 +571,24 @@ int vdpci_core_mmap(struct vfiodev_device *core_vdev,
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_mmap, VFIODEV_PCI_CORE_NS);
 
+/* Undoes the runtime PM set-up of vdpci_core_register_device(). */
+static void vdpci_pm_unregister(struct vdpci_core_device *vdev)
+{
+	if (vdev->idle_d3)
+		pm_runtime_get_noresume(&vdev->pdev->dev);
+	pm_runtime_forbid(&vdev->pdev->dev);
+}
+
 /**
  * vdpci_core_register_device - check and register a PCI device
  * @vdev: the device, allocated with vfiodev_alloc_device()
  *
  * Only normal (type 0 header) functions behind an IOMMU can be given to user
  * space: without an IOMMU group nothing would confine the device's DMA.
- * Context: process, may sleep.
+ * From here on, while nobody has the device open, runtime PM may suspend it
+ * (D3hot where it can), unless vdpci_core_set_params() said
+ * disable_idle_d3.  The driver's &device_driver.pm must be
+ * &vdpci_core_pm_ops.  Context: process, may sleep.
  *
  * Return: 0; -EINVAL for a bridge or a device without an IOMMU group; or the
  * error of vfiodev_register_device().
@@ -531,10 +609,28 @@ int vdpci_core_register_device(struct vdpci_core_device *vdev)
 	}
 	iommu_group_put(group);
 
+	/*
+	 * Whether idle devices may suspend is decided once, here: open and
+	 * close balance the reference this drops, and unregistration takes
+	 * it back, by the same setting.
+	 */
+	vdev->idle_d3 = !vdpci_disable_idle_d3;
+	/*
+	 * The PCI core leaves a device it unbound in an unknown power state,
+	 * from which only D0 is allowed: go there before runtime PM may
+	 * move the device to D3hot.
+	 */
+	pci_set_power_state(pdev, PCI_D0);
+	pm_runtime_allow(&pdev->dev);
+	if (vdev->idle_d3)
+		pm_runtime_put(&pdev->dev);
+
 	vdpci_devices_add(vdev);
 	ret = vfiodev_register_device(&vdev->vdev);
-	if (ret)
+	if (ret) {
 		vdpci_devices_del(vdev);
+		vdpci_pm_unregister(vdev);
+	}
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_register_device, VFIODEV_PCI_CORE_NS);
@@ -551,6 +647,7 @@ void vdpci_core_unregister_device(struct vdpci_core_device *vdev)
 	/* Not while waiting below: a hot reset would wait for the list. */
 	vdpci_devices_del(vdev);
 	vfiodev_unregister_device(&vdev->vdev);
+	vdpci_pm_unregister(vdev);
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_unregister_device, VFIODEV_PCI_CORE_NS);
 

@@ -182,7 +182,7 @@ static int vdpci_intx_enable(struct vdpci_core_device *vdev,
 	ctx->trigger = trigger;
 	vdev->irq_ctx = ctx;
 	vdev->num_ctx = 1;
-	vdev->pci_2_3 = pci_intx_mask_supported(pdev);
+	vdev->pci_2_3 = !vdpci_nointxmask && pci_intx_mask_supported(pdev);
 	if (vdev->pci_2_3) {
 		pci_intx(pdev, 1);
 		irqflags = IRQF_SHARED;

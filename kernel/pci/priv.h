@@ -10,6 +10,8 @@
 
 #include "vdpci_core.h"
 
+extern bool vdpci_nointxmask;
+
 bool vdpci_memory_enabled(struct vdpci_core_device *vdev);
 void vdpci_zap_and_down_write_memory_lock(struct vdpci_core_device *vdev);
 

@@ -91,9 +91,9 @@ TEST_F_TIMEOUT(sweep, module_load, 600)
 
 	ASSERT_EQ(0, modules_unload(vfiodev_modules,
 				    ARRAY_LEN(vfiodev_modules)));
-	/* The core needs the iommu module's symbols. */
-	ASSERT_EQ(0, module_load(vfiodev_moddir(), "vfiodev_iommu"));
-	snprintf(path, sizeof(path), "%s/vfiodev.ko", vfiodev_moddir());
+	/* The core (vfio) needs iommufd's symbols. */
+	ASSERT_EQ(0, module_load(vfiodev_moddir(), "iommufd"));
+	snprintf(path, sizeof(path), "%s/vfio.ko", vfiodev_moddir());
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 
@@ -106,16 +106,16 @@ TEST_F_TIMEOUT(sweep, module_load, 600)
 			break;
 		if (!ret) {
 			/* The fault fell somewhere that can tolerate it. */
-			ASSERT_EQ(0, module_unload("vfiodev"));
+			ASSERT_EQ(0, module_unload("vfio"));
 			continue;
 		}
 		EXPECT_TRUE(clean_errno(-ret)) TH_LOG("nth %d: errno %d", n, -ret);
-		EXPECT_FALSE(module_loaded("vfiodev")) TH_LOG("nth %d", n);
+		EXPECT_FALSE(module_loaded("vfio")) TH_LOG("nth %d", n);
 		EXPECT_EQ(-1, access("/sys/class/vfio-dev", F_OK));
 	}
 	ASSERT_GT(FAIL_NTH_MAX, n);
 	EXPECT_EQ(0, ret);
-	EXPECT_TRUE(module_loaded("vfiodev"));
+	EXPECT_TRUE(module_loaded("vfio"));
 	TH_LOG("swept %d injection points", n - 1);
 	close(fd);
 	EXPECT_EQ(0, vfiodev_modules_load());

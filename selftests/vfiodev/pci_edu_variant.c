@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The edu variant driver (vfiodev-edu): picked over the plain driver by
+ * The edu variant driver (edu-vfio-pci): picked over the plain driver by
  * the specificity of its "vfio_pci:" alias, the VFIO_DEVICE_FEATURE
  * multiplexer, its own reset, and live migration from one edu to the
  * other: registers set on the source, STOP_COPY saved, resumed into the
@@ -21,7 +21,7 @@
 #include "pci_utils.h"
 #include "kselftest_harness.h"
 
-#define EDU_DRIVER	"vfiodev-edu"
+#define EDU_DRIVER	"edu_vfio_pci"
 
 #define EDU_ID		0x00
 #define EDU_ID_VALUE	0x010000edU
@@ -251,7 +251,7 @@ FIXTURE_TEARDOWN(edu)
  */
 TEST_F(edu, variant_is_most_specific)
 {
-	static const char * const mods[] = { "vfiodev_pci", "vfiodev_edu" };
+	static const char * const mods[] = { "vfio-pci", "edu-vfio-pci" };
 	char path[PATH_MAX], modalias[256], want[300];
 	char aliases[16][128], drv[64];
 	int best = -1, best_spec = -1, i, j, n, matched = 0;
@@ -604,6 +604,39 @@ TEST_F(edu, close_while_migrating)
 	ASSERT_LE(0, self->devfd[0]);
 	EXPECT_EQ(0, set_state(self->devfd[0], VFIO_DEVICE_STATE_RUNNING,
 			       NULL));
+}
+
+/*
+ * driver_override binds a driver to any device, whatever its id table
+ * says: the variant must refuse a device that is not an edu, and the
+ * device must come out of it unbound and unharmed.
+ */
+TEST(refuses_other_devices)
+{
+	char bdfs[2][BDF_LEN], drv[64], before[64], path[PATH_MAX];
+	int kmsg;
+
+	if (stack_is_upstream())
+		SKIP(return, "upstream has no edu variant");
+	ASSERT_LE(1, pci_find(0, 0, NVME_CLASS, bdfs, 2));
+	ASSERT_EQ(0, vfiodev_modules_load());
+	ASSERT_EQ(0, pci_driver_of(bdfs[0], before, sizeof(before)));
+
+	kmsg = kmsg_open();
+	ASSERT_LE(0, kmsg);
+	EXPECT_EQ(-ENODEV, pci_bind(bdfs[0], EDU_DRIVER));
+	EXPECT_EQ(0, kmsg_wait(kmsg, bdfs[0], "is not an edu device", 2000));
+	close(kmsg);
+	ASSERT_EQ(0, pci_driver_of(bdfs[0], drv, sizeof(drv)));
+	EXPECT_STREQ("", drv);
+	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/vfio-dev",
+		 bdfs[0]);
+	EXPECT_EQ(-1, access(path, F_OK));
+
+	/* Given back, it takes the driver it had, if it had one. */
+	EXPECT_EQ(0, pci_give_back(bdfs[0]));
+	ASSERT_EQ(0, pci_driver_of(bdfs[0], drv, sizeof(drv)));
+	EXPECT_STREQ(before, drv);
 }
 
 TEST_HARNESS_MAIN

@@ -12,8 +12,8 @@
 # Its monitor must list the edu (1234:11e8) with its BAR0, "quit" must end
 # it with status 0, and the pages it had pinned must all be given back.
 #
-# VFIODEV_STACK (set by /init) says whose modules serve /dev/vfio: "ours"
-# binds the edu to vfiodev-pci, "upstream" to the guest kernel's vfio-pci.
+# VFIODEV_STACK (set by /init) says whose modules serve /dev/vfio: ours or
+# the guest kernel's; either way the edu goes to the driver named vfio-pci.
 # The edu is given back to the driver it had (and its driver_override
 # restored) whatever happens, and every mount is undone.
 #
@@ -31,10 +31,7 @@ START_TIMEOUT=180
 CMD_TIMEOUT=60
 QUIT_TIMEOUT=60
 
-case $STACK in
-upstream) DRIVER=vfio-pci ;;
-*) DRIVER=vfiodev-pci ;;
-esac
+DRIVER=vfio-pci
 
 # --- TAP ----------------------------------------------------------------
 num=0 failed=0

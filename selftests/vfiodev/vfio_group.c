@@ -777,7 +777,7 @@ static int kvm_probe(int probe, int fd, char *answer, size_t len)
 TEST_F(legacy, kvm_contract)
 {
 	char answer[64], expect[64], path[PATH_MAX];
-	const char *moddir = vfiodev_moddir();
+	const char *moddir = vfiodev_test_moddir();
 	bool sc = snoop_control(_metadata, self->bdf);
 	int probe, null, cdev = -1;
 
@@ -967,7 +967,7 @@ TEST_F(lhr, reset_with_group_files)
 static bool vfio_driver(const char *drv)
 {
 	return !drv[0] || !strcmp(drv, "vfio-pci") ||
-	       !strncmp(drv, "vfiodev", 7);
+	       strstr(drv, "vfio_pci");
 }
 
 /* What upstream's rule says of @bdf's group, read from sysfs alone. */

@@ -31,7 +31,7 @@
 #include <linux/capability.h>
 #include <linux/iommufd.h>
 
-#define VFIODEV_DRIVER		"vfiodev-pci"
+#define VFIODEV_DRIVER		"vfio-pci"
 #define PCI_SYSFS		"/sys/bus/pci"
 #define EDU_VENDOR		0x1234
 #define EDU_DEVICE		0x11e8
@@ -323,22 +323,65 @@ static inline int module_load(const char *dir, const char *name)
 	return ret;
 }
 
-static inline int module_unload(const char *name)
+/*
+ * Module names are the file names with '-' as '_' (vfio-pci.ko is vfio_pci):
+ * the helpers below take either spelling.
+ */
+static inline void module_name_of(const char *file, char *name)
 {
+	for (; *file; file++, name++)
+		*name = *file == '-' ? '_' : *file;
+	*name = '\0';
+}
+
+static inline int module_unload(const char *file)
+{
+	char name[64];
+
+	module_name_of(file, name);
 	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
 }
 
-static inline bool module_loaded(const char *name)
+static inline bool module_loaded(const char *file)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], name[64];
 
+	module_name_of(file, name);
 	snprintf(path, sizeof(path), "/sys/module/%s", name);
 	return access(path, F_OK) == 0;
+}
+
+/*
+ * Whether the loaded module @file is one built out of tree (ours): both
+ * stacks use the same module names, the kernel marks ours with 'O'.
+ */
+static inline bool module_is_ours(const char *file)
+{
+	char path[PATH_MAX], name[64], taint[32] = "";
+	ssize_t n;
+	int fd;
+
+	module_name_of(file, name);
+	snprintf(path, sizeof(path), "/sys/module/%s/taint", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, taint, sizeof(taint) - 1);
+	close(fd);
+	return n > 0 && strchr(taint, 'O');
 }
 
 static inline const char *vfiodev_moddir(void)
 {
 	const char *d = getenv("VFIODEV_MODDIR");
+
+	return d ? d : "/lib/modules/vfiodev";
+}
+
+/* Where the test-only modules are (vfiodev_kvm_test.ko). */
+static inline const char *vfiodev_test_moddir(void)
+{
+	const char *d = getenv("VFIODEV_TEST_MODDIR");
 
 	return d ? d : "/lib/modules/vfiodev";
 }
@@ -350,10 +393,9 @@ static inline const char *upstream_moddir(void)
 	return d ? d : "/lib/modules/upstream";
 }
 
-/* Our modules, in load order. */
+/* Our modules' files, in load order: upstream's names. */
 static const char * const vfiodev_modules[] = {
-	"vfiodev_iommu", "vfiodev", "vfiodev_pci_core", "vfiodev_pci",
-	"vfiodev_edu",
+	"iommufd", "vfio", "vfio-pci-core", "vfio-pci", "edu-vfio-pci",
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -394,8 +436,8 @@ static inline int modules_unload(const char * const *names, unsigned int n)
 
 /*
  * Upstream's VFIO stack as the guest kernel has it, in load order: the
- * initramfs lists the file names in <upstream dir>/order.  Module names
- * are the file names with '-' as '_'.  Returns how many, or -errno.
+ * initramfs lists the file names in <upstream dir>/order.  Returns how
+ * many, or -errno.
  */
 #define UPSTREAM_MAX	8
 static inline int upstream_list(char names[UPSTREAM_MAX][64])
@@ -417,24 +459,16 @@ static inline int upstream_list(char names[UPSTREAM_MAX][64])
 	return n;
 }
 
-static inline void module_name_of(const char *file, char *name)
-{
-	for (; *file; file++, name++)
-		*name = *file == '-' ? '_' : *file;
-	*name = '\0';
-}
-
 static inline int upstream_modules_load(void)
 {
-	char files[UPSTREAM_MAX][64], name[64];
+	char files[UPSTREAM_MAX][64];
 	int i, n, ret;
 
 	n = upstream_list(files);
 	if (n <= 0)
 		return n ? n : -ENOENT;
 	for (i = 0; i < n; i++) {
-		module_name_of(files[i], name);
-		if (module_loaded(name))
+		if (module_loaded(files[i]))
 			continue;
 		ret = module_load(upstream_moddir(), files[i]);
 		if (ret)
@@ -458,17 +492,16 @@ static inline bool upstream_has(const char *file)
 
 static inline int upstream_modules_unload(void)
 {
-	char files[UPSTREAM_MAX][64], name[64];
+	char files[UPSTREAM_MAX][64];
 	int n, ret;
 
 	n = upstream_list(files);
 	if (n < 0)
 		return n;
 	while (n--) {
-		module_name_of(files[n], name);
-		if (!module_loaded(name))
+		if (!module_loaded(files[n]))
 			continue;
-		ret = module_unload(name);
+		ret = module_unload(files[n]);
 		if (ret)
 			return ret;
 	}

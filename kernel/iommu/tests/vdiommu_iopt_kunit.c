@@ -212,5 +212,5 @@ static struct kunit_suite vdiommu_iopt_suite = {
 kunit_test_suite(vdiommu_iopt_suite);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("KUnit tests of vfiodev_iommu's IOVA bookkeeping");
+MODULE_DESCRIPTION("KUnit tests of the iommufd engine's IOVA bookkeeping");
 MODULE_IMPORT_NS(VFIODEV_KUNIT_NS);

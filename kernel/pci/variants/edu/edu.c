@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfiodev-edu: a variant driver for QEMU's edu device (1234:11e8) that adds
+ * edu-vfio-pci: a variant driver for QEMU's edu device (1234:11e8) that adds
  * live migration to what the PCI library gives every device.
  *
  * Built only on the library's exported API.  Its id table names the edu,
@@ -381,7 +381,7 @@ static struct vdedu_migf *vdedu_migf_create(struct vdedu_device *edu,
 	if (!migf)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&migf->lock);
-	migf->filp = anon_inode_getfile("vfiodev_edu_mig", fops, migf, mode);
+	migf->filp = anon_inode_getfile("edu_vfio_pci_mig", fops, migf, mode);
 	if (IS_ERR(migf->filp)) {
 		struct file *err = migf->filp;
 
@@ -596,7 +596,7 @@ static long vdedu_ioctl(struct vfiodev_device *vdev, unsigned int cmd,
 }
 
 static const struct vfiodev_device_ops vdedu_ops = {
-	.name = "vfiodev-edu",
+	.name = KBUILD_MODNAME,
 	.init = vdedu_init_dev,
 	.release = vdedu_release_dev,
 	.request = vdpci_core_request,
@@ -608,10 +608,22 @@ static const struct vfiodev_device_ops vdedu_ops = {
 	.mmap = vdpci_core_mmap,
 };
 
+static const struct pci_device_id vdedu_table[];
+
 static int vdedu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct vdedu_device *edu;
 	int ret;
+
+	/*
+	 * driver_override makes the PCI core probe us for any device, with a
+	 * catch-all @id: edu code must never run on another one.
+	 */
+	if (!pci_match_id(vdedu_table, pdev)) {
+		pci_info(pdev, "%04x:%04x is not an edu device, refusing it\n",
+			 pdev->vendor, pdev->device);
+		return -ENODEV;
+	}
 
 	edu = vfiodev_alloc_device(struct vdedu_device, core.vdev, &pdev->dev,
 				   &vdedu_ops);
@@ -643,15 +655,18 @@ static const struct pci_device_id vdedu_table[] = {
 MODULE_DEVICE_TABLE(pci, vdedu_table);
 
 static struct pci_driver vdedu_driver = {
-	.name = "vfiodev-edu",
+	.name = KBUILD_MODNAME,
 	.id_table = vdedu_table,
 	.probe = vdedu_probe,
 	.remove = vdedu_remove,
+	.driver = {
+		.pm = &vdpci_core_pm_ops,
+	},
 	.driver_managed_dma = true,
 };
 module_pci_driver(vdedu_driver);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("vfiodev-edu: QEMU's edu device for user space, with live migration");
+MODULE_DESCRIPTION("edu-vfio-pci (vfiodev): QEMU's edu device for user space, with live migration");
 MODULE_IMPORT_NS(VFIODEV_NS);
 MODULE_IMPORT_NS(VFIODEV_PCI_CORE_NS);
