@@ -309,7 +309,9 @@ static inline int vfio_container_open(void)
 
 /* --- modules ------------------------------------------------------------ */
 
-static inline int module_load(const char *dir, const char *name)
+/* Loads @dir/@name.ko with module parameters @params ("a=1 b=2"). */
+static inline int module_load_params(const char *dir, const char *name,
+				     const char *params)
 {
 	char path[PATH_MAX];
 	int fd, ret;
@@ -318,9 +320,14 @@ static inline int module_load(const char *dir, const char *name)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+static inline int module_load(const char *dir, const char *name)
+{
+	return module_load_params(dir, name, "");
 }
 
 /*

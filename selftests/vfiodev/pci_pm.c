@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Runtime power management of bound devices, as upstream's vfio-pci does
+ * it: a device bound to vfio-pci that nobody has open is runtime-suspended
+ * (D3hot on the nvme, which has power management), it is in D0 while a
+ * device file is open and suspends again after the last close; loaded with
+ * disable_idle_d3=1, vfio-pci keeps its idle devices active in D0.
+ *
+ * The device is opened through its group and a type1v2 container, the
+ * path both stacks have on both kernels, so VFIODEV_STACK=upstream shows
+ * upstream's behaviour on the same device.
+ */
+#include <sys/ioctl.h>
+
+#include <linux/vfio.h>
+
+#include "pci_utils.h"
+#include "kselftest_harness.h"
+
+#define PM_POLL_MS	10
+/* Runtime suspend is queued work: a liveness bound, far above its cost. */
+#define PM_WAIT_MS	60000
+
+static int pm_read(const char *bdf, const char *file, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/%s", bdf, file);
+	return sysfs_read(path, buf, len);
+}
+
+/* Waits until power/runtime_status reads @want: 0, or -ETIMEDOUT. */
+static int pm_wait_status(const char *bdf, const char *want)
+{
+	char st[32] = "";
+	int waited;
+
+	for (waited = 0; waited < PM_WAIT_MS; waited += PM_POLL_MS) {
+		if (!pm_read(bdf, "power/runtime_status", st, sizeof(st)) &&
+		    !strcmp(st, want))
+			return 0;
+		msleep(PM_POLL_MS);
+	}
+	return -ETIMEDOUT;
+}
+
+/* Opens @bdf through its group in a type1v2 container. */
+static int open_by_group(const char *bdf, int *group, int *container)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	int fd;
+
+	*group = vfio_group_open(bdf);
+	if (*group < 0)
+		return *group;
+	*container = vfio_container_open();
+	if (*container < 0)
+		return *container;
+	if (ioctl(*group, VFIO_GROUP_GET_STATUS, &status) ||
+	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE) ||
+	    ioctl(*group, VFIO_GROUP_SET_CONTAINER, container) ||
+	    ioctl(*container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return -errno ? -errno : -EINVAL;
+	fd = ioctl(*group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	return fd < 0 ? -errno : fd;
+}
+
+static const char *stack_moddir(void)
+{
+	return stack_is_upstream() ? upstream_moddir() : vfiodev_moddir();
+}
+
+/* Reloads vfio-pci with module parameters @params ("" for none). */
+static int reload_vfio_pci(const char *params)
+{
+	int ret = module_unload("vfio-pci");
+
+	if (ret && ret != -ENOENT)
+		return ret;
+	return module_load_params(stack_moddir(), "vfio-pci", params);
+}
+
+FIXTURE(pm) {
+	char bdf[BDF_LEN];
+	int group, container, devfd;
+};
+
+FIXTURE_SETUP(pm)
+{
+	char bdfs[2][BDF_LEN];
+
+	self->group = self->container = self->devfd = -1;
+	ASSERT_LE(1, pci_find(0, 0, NVME_CLASS, bdfs, 2));
+	strcpy(self->bdf, bdfs[0]);
+	ASSERT_NE(0U, pci_cfg_cap(self->bdf, PCI_CAP_ID_PM))
+		TH_LOG("the nvme has no power management capability");
+	ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
+}
+
+FIXTURE_TEARDOWN(pm)
+{
+	if (self->devfd >= 0)
+		close(self->devfd);
+	if (self->group >= 0)
+		close(self->group);
+	if (self->container >= 0)
+		close(self->container);
+	EXPECT_EQ(0, pci_release(self->bdf));
+}
+
+TEST_F_TIMEOUT(pm, idle_device_suspends, 300)
+{
+	char st[32];
+
+	/* Bound and idle: suspended, and the device itself in D3hot. */
+	ASSERT_EQ(0, pm_wait_status(self->bdf, "suspended"));
+	ASSERT_EQ(0, pm_read(self->bdf, "power_state", st, sizeof(st)));
+	EXPECT_STREQ("D3hot", st);
+
+	/* Open: resumed before user space gets it. */
+	self->devfd = open_by_group(self->bdf, &self->group,
+				    &self->container);
+	ASSERT_LE(0, self->devfd) TH_LOG("%s", strerror(-self->devfd));
+	ASSERT_EQ(0, pm_read(self->bdf, "power/runtime_status", st,
+			     sizeof(st)));
+	EXPECT_STREQ("active", st);
+	ASSERT_EQ(0, pm_read(self->bdf, "power_state", st, sizeof(st)));
+	EXPECT_STREQ("D0", st);
+	/* And it answers: config space reads the device's own vendor. */
+	EXPECT_EQ(0x1b36U, pci_cfg_rd(self->bdf, PCI_VENDOR_ID, 2));
+
+	/* Closed: suspended again. */
+	close(self->devfd);
+	self->devfd = -1;
+	close(self->group);
+	self->group = -1;
+	EXPECT_EQ(0, pm_wait_status(self->bdf, "suspended"));
+}
+
+/*
+ * disable_idle_d3=1: an idle device stays active.  Checked after the
+ * device was opened and closed (the close is where the driver would let
+ * it go), with the same wait the suspend above took at most.
+ */
+TEST_F_TIMEOUT(pm, disable_idle_d3, 300)
+{
+	char st[32], val[8];
+	int waited;
+
+	ASSERT_EQ(0, pm_wait_status(self->bdf, "suspended"));
+	ASSERT_EQ(0, pci_release(self->bdf));
+	ASSERT_EQ(0, reload_vfio_pci("disable_idle_d3=1"));
+	ASSERT_EQ(0, sysfs_read("/sys/module/vfio_pci/parameters/disable_idle_d3",
+				val, sizeof(val)));
+	EXPECT_STREQ("Y", val);
+	ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
+
+	self->devfd = open_by_group(self->bdf, &self->group,
+				    &self->container);
+	ASSERT_LE(0, self->devfd) TH_LOG("%s", strerror(-self->devfd));
+	close(self->devfd);
+	self->devfd = -1;
+	close(self->group);
+	self->group = -1;
+	for (waited = 0; waited < 2000; waited += PM_POLL_MS) {
+		ASSERT_EQ(0, pm_read(self->bdf, "power/runtime_status", st,
+				     sizeof(st)));
+		ASSERT_STREQ("active", st);
+		msleep(PM_POLL_MS);
+	}
+	ASSERT_EQ(0, pm_read(self->bdf, "power_state", st, sizeof(st)));
+	EXPECT_STREQ("D0", st);
+
+	ASSERT_EQ(0, pci_release(self->bdf));
+	ASSERT_EQ(0, reload_vfio_pci(""));
+	ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
+	EXPECT_EQ(0, pm_wait_status(self->bdf, "suspended"));
+}
+
+TEST_HARNESS_MAIN
