@@ -10,8 +10,11 @@
 #      (hard links) of the guest kernel's module tree, as on a host with
 #      that kernel installed.  depmod then indexes it as Debian's kernel
 #      postinst would.
-#   3. `make uninstall DESTDIR=` of a second scratch tree that held a file
-#      of its own beforehand: afterwards the tree is as it was.
+#   3. The way back, on a second scratch root that held a file of its own
+#      beforehand: install, DKMS install over another copy of the module
+#      tree, then what `make uninstall` does on a host (dkms remove, which
+#      depmods, and the files): vfio-pci resolves to Debian's module again
+#      and the tree is as it was.
 #
 # ROOT is what the drop-in guest (run-guest.sh --stack dkms) mounts as its
 # host: its modprobe then finds vfiodev's modules in updates/dkms.
@@ -68,18 +71,40 @@ stage > "$work/stage.log" 2>&1
 result $? "host: make install DESTDIR + dkms build/install for $kver, modprobe names resolve to updates/dkms" \
 	"$work/stage.log"
 
-# 3: install then uninstall leaves a tree as it was, and what was there.
+# 3: the way back to Debian's modules, and a tree as it was.
+resolve() {	# resolve ROOT MODULE: the file modprobe would load
+	modprobe -d "$1" -S "$kver" -C "$1/etc/modprobe.d" --show-depends "$2" |
+		tail -n 1
+}
 roundtrip() {
-	local t=$work/roundtrip before after
-	mkdir -p "$t/etc/modprobe.d"
+	local t=$work/roundtrip before after path
+	mkdir -p "$t/etc/modprobe.d" "$t/lib/modules"
 	echo "options foo bar=1" > "$t/etc/modprobe.d/local.conf"
+	cp -al "$kmoddir" "$t/lib/modules/$kver"
+	# A host's module tree has its indexes (the kernel package's postinst).
+	depmod -b "$t" "$kver" || return 1
 	before=$(cd "$t" && find . | sort)
 	make -s -C "$top" install DESTDIR="$t" || return 1
 	[ -f "$t/etc/modprobe.d/vfiodev.conf" ] || return 1
+	# The DKMS build of step 2 is reused: install it here too (--force:
+	# DKMS counts it installed already, in step 2's tree), then remove it.
+	dkms install --force -m vfiodev -v "$version" -k "$kver" --kernelsourcedir "$kdir" \
+		--sourcetree "$root/usr/src" --dkmstree "$work/dkms" \
+		--installtree "$t/lib/modules" --no-depmod &&
+	depmod -b "$t" "$kver" || return 1
+	path=$(resolve "$t" vfio-pci)
+	echo "installed: vfio-pci -> $path"
+	case $path in *"/updates/dkms/vfio-pci.ko"*) ;; *) return 1 ;; esac
+	dkms remove -m vfiodev -v "$version" -k "$kver" --sourcetree "$root/usr/src" \
+		--dkmstree "$work/dkms" --installtree "$t/lib/modules" &&
+	depmod -b "$t" "$kver" || return 1
+	path=$(resolve "$t" vfio-pci)
+	echo "removed: vfio-pci -> $path"
+	case $path in *"/kernel/drivers/vfio/pci/vfio-pci.ko"*) ;; *) return 1 ;; esac
 	make -s -C "$top" uninstall DESTDIR="$t" || return 1
 	after=$(cd "$t" && find . | sort)
 	diff <(echo "$before") <(echo "$after")
 }
 roundtrip > "$work/roundtrip.log" 2>&1
-result $? "host: make uninstall DESTDIR leaves the tree as before install" \
+result $? "host: uninstall (dkms remove + make uninstall) gives back Debian's vfio-pci and the tree as before" \
 	"$work/roundtrip.log"

@@ -173,7 +173,7 @@ static int vdpci_intx_enable(struct vdpci_core_device *vdev,
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
-	ctx->name = kasprintf(GFP_KERNEL_ACCOUNT, "vfiodev-intx(%s)",
+	ctx->name = kasprintf(GFP_KERNEL_ACCOUNT, "vfio-intx(%s)",
 			      pci_name(pdev));
 	if (!ctx->name) {
 		kfree(ctx);
@@ -311,7 +311,7 @@ static int vdpci_msi_set_vector(struct vdpci_core_device *vdev, int vector,
 	if (fd < 0)
 		return 0;
 
-	ctx->name = kasprintf(GFP_KERNEL_ACCOUNT, "vfiodev-msi%s[%d](%s)",
+	ctx->name = kasprintf(GFP_KERNEL_ACCOUNT, "vfio-msi%s[%d](%s)",
 			      msix ? "x" : "", vector, pci_name(pdev));
 	if (!ctx->name)
 		return -ENOMEM;

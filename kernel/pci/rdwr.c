@@ -49,7 +49,7 @@ int vdpci_core_setup_barmap(struct vdpci_core_device *vdev, int bar)
 		ret = 0;
 		goto out_unlock;
 	}
-	ret = pci_request_selected_regions(pdev, BIT(bar), "vfiodev");
+	ret = pci_request_selected_regions(pdev, BIT(bar), "vfio");
 	if (ret)
 		goto out_unlock;
 	io = pci_iomap(pdev, bar, 0);
