@@ -306,6 +306,9 @@ TEST_F(irq, edu_intx_automask)
 
 	dev_wr32(self->devfd, EDU_IRQ_RAISE, 0x1);
 	EXPECT_EQ(1ULL, fired(fd, 2000));
+	/* Masked in the device itself (PCI 2.3 DisINTx), as upstream does. */
+	EXPECT_NE(0U, pci_cfg_rd(self->bdf, PCI_COMMAND, 2) &
+		  PCI_COMMAND_INTX_DISABLE);
 	/* Masked now: acknowledging and raising again gives nothing. */
 	dev_wr32(self->devfd, EDU_IRQ_ACK, 0x1);
 	dev_wr32(self->devfd, EDU_IRQ_RAISE, 0x2);
@@ -333,6 +336,69 @@ TEST_F(irq, edu_intx_automask)
 	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_NONE, VFIO_PCI_INTX_IRQ_INDEX,
 			      0, 0, NULL, 0));
 	EXPECT_EQ(0, proc_interrupts(irq_name()));
+}
+
+/* Reloads the stack's vfio-pci with @params, @bdf bound to it again. */
+static int reload_vfio_pci(const char *bdf, const char *params)
+{
+	const char *dir = stack_is_upstream() ? upstream_moddir() :
+						vfiodev_moddir();
+	int ret = pci_release(bdf);
+
+	if (ret)
+		return ret;
+	ret = module_unload("vfio-pci");
+	if (ret)
+		return ret;
+	ret = module_load_params(dir, "vfio-pci", params);
+	if (ret)
+		return ret;
+	return pci_bind(bdf, stack_pci_driver());
+}
+
+/*
+ * vfio-pci's nointxmask=1: INTx is masked at the interrupt controller, not
+ * in the device, so DisINTx stays clear while the line is masked; the
+ * interrupt still arrives, masks itself and unmasks on request.
+ */
+TEST_F(irq, edu_intx_nointxmask)
+{
+	int32_t fd = self->efd[1];
+	char val[8];
+
+	if (!self->edu)
+		SKIP(return, "edu only");
+	close(self->devfd);
+	self->devfd = -1;
+	ASSERT_EQ(0, reload_vfio_pci(self->bdf, "nointxmask=1"));
+	ASSERT_EQ(0, sysfs_read("/sys/module/vfio_pci/parameters/nointxmask",
+				val, sizeof(val)));
+	EXPECT_STREQ("Y", val);
+	self->devfd = vfio_dev_open_bound(self->bdf, self->iommufd, NULL);
+	ASSERT_LE(0, self->devfd);
+	dev_wr32(self->devfd, EDU_IRQ_ACK, ~0U);
+
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_EVENTFD,
+			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &fd, 4));
+	dev_wr32(self->devfd, EDU_IRQ_RAISE, 0x1);
+	EXPECT_EQ(1ULL, fired(fd, 2000));
+	EXPECT_EQ(0U, pci_cfg_rd(self->bdf, PCI_COMMAND, 2) &
+		  PCI_COMMAND_INTX_DISABLE);
+	/* Masked all the same: nothing until it is unmasked. */
+	dev_wr32(self->devfd, EDU_IRQ_ACK, 0x1);
+	dev_wr32(self->devfd, EDU_IRQ_RAISE, 0x2);
+	EXPECT_EQ(0ULL, fired(fd, 500));
+	ASSERT_EQ(0, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_NONE |
+			      VFIO_IRQ_SET_ACTION_UNMASK,
+			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0));
+	EXPECT_EQ(1ULL, fired(fd, 2000));
+	dev_wr32(self->devfd, EDU_IRQ_ACK, 0x2);
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_NONE, VFIO_PCI_INTX_IRQ_INDEX,
+			      0, 0, NULL, 0));
+
+	close(self->devfd);
+	self->devfd = -1;
+	ASSERT_EQ(0, reload_vfio_pci(self->bdf, ""));
 }
 
 /* MSI-X on the nvme: several vectors, loopback by DATA_BOOL. */
