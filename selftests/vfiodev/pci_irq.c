@@ -338,22 +338,16 @@ TEST_F(irq, edu_intx_automask)
 	EXPECT_EQ(0, proc_interrupts(irq_name()));
 }
 
-/* Reloads the stack's vfio-pci with @params, @bdf bound to it again. */
-static int reload_vfio_pci(const char *bdf, const char *params)
+/* Reloads vfio-pci with @params, with @bdf bound to it again. */
+static int rebind_reloaded(const char *bdf, const char *params)
 {
-	const char *dir = stack_is_upstream() ? upstream_moddir() :
-						vfiodev_moddir();
 	int ret = pci_release(bdf);
 
-	if (ret)
-		return ret;
-	ret = module_unload("vfio-pci");
-	if (ret)
-		return ret;
-	ret = module_load_params(dir, "vfio-pci", params);
-	if (ret)
-		return ret;
-	return pci_bind(bdf, stack_pci_driver());
+	if (!ret)
+		ret = vfio_pci_reload(params);
+	if (!ret)
+		ret = pci_bind(bdf, stack_pci_driver());
+	return ret;
 }
 
 /*
@@ -370,7 +364,7 @@ TEST_F(irq, edu_intx_nointxmask)
 		SKIP(return, "edu only");
 	close(self->devfd);
 	self->devfd = -1;
-	ASSERT_EQ(0, reload_vfio_pci(self->bdf, "nointxmask=1"));
+	ASSERT_EQ(0, rebind_reloaded(self->bdf, "nointxmask=1"));
 	ASSERT_EQ(0, sysfs_read("/sys/module/vfio_pci/parameters/nointxmask",
 				val, sizeof(val)));
 	EXPECT_STREQ("Y", val);
@@ -398,7 +392,7 @@ TEST_F(irq, edu_intx_nointxmask)
 
 	close(self->devfd);
 	self->devfd = -1;
-	ASSERT_EQ(0, reload_vfio_pci(self->bdf, ""));
+	ASSERT_EQ(0, rebind_reloaded(self->bdf, ""));
 }
 
 /* MSI-X on the nvme: several vectors, loopback by DATA_BOOL. */

@@ -65,21 +65,6 @@ static int open_by_group(const char *bdf, int *group, int *container)
 	return fd < 0 ? -errno : fd;
 }
 
-static const char *stack_moddir(void)
-{
-	return stack_is_upstream() ? upstream_moddir() : vfiodev_moddir();
-}
-
-/* Reloads vfio-pci with module parameters @params ("" for none). */
-static int reload_vfio_pci(const char *params)
-{
-	int ret = module_unload("vfio-pci");
-
-	if (ret && ret != -ENOENT)
-		return ret;
-	return module_load_params(stack_moddir(), "vfio-pci", params);
-}
-
 FIXTURE(pm) {
 	char bdf[BDF_LEN];
 	int group, container, devfd;
@@ -149,7 +134,7 @@ TEST_F_TIMEOUT(pm, disable_idle_d3, 300)
 
 	ASSERT_EQ(0, pm_wait_status(self->bdf, "suspended"));
 	ASSERT_EQ(0, pci_release(self->bdf));
-	ASSERT_EQ(0, reload_vfio_pci("disable_idle_d3=1"));
+	ASSERT_EQ(0, vfio_pci_reload("disable_idle_d3=1"));
 	ASSERT_EQ(0, sysfs_read("/sys/module/vfio_pci/parameters/disable_idle_d3",
 				val, sizeof(val)));
 	EXPECT_STREQ("Y", val);
@@ -172,7 +157,7 @@ TEST_F_TIMEOUT(pm, disable_idle_d3, 300)
 	EXPECT_STREQ("D0", st);
 
 	ASSERT_EQ(0, pci_release(self->bdf));
-	ASSERT_EQ(0, reload_vfio_pci(""));
+	ASSERT_EQ(0, vfio_pci_reload(""));
 	ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
 	EXPECT_EQ(0, pm_wait_status(self->bdf, "suspended"));
 }

@@ -56,6 +56,21 @@ static inline unsigned int pci_cfg_cap(const char *bdf, uint8_t id)
 	return 0;
 }
 
+/*
+ * Loads the stack's vfio-pci again, with module parameters @params ("" for
+ * none): nothing may be bound to it.  Returns 0 or -errno.
+ */
+static inline int vfio_pci_reload(const char *params)
+{
+	const char *dir = stack_is_upstream() ? upstream_moddir() :
+						vfiodev_moddir();
+	int ret = module_unload("vfio-pci");
+
+	if (ret && ret != -ENOENT)
+		return ret;
+	return module_load_params(dir, "vfio-pci", params);
+}
+
 /* Unbinds @bdf from our driver and gives it back to its own, if any. */
 static inline int pci_give_back(const char *bdf)
 {
