@@ -58,27 +58,12 @@ EXPORT_SYMBOL_NS_GPL(vdpci_core_set_params, VFIODEV_PCI_CORE_NS);
  * while a driver is bound; the library drops it at registration (unless
  * disable_idle_d3), takes one for each open and gives it back on close,
  * so a device nobody has open is suspended: saved and put in D3hot by the
- * PCI core.  Its runtime_idle needs driver PM callbacks to exist; there is
- * nothing of the library's to save, the PCI core saves config space.
+ * PCI core.  The PCI core's runtime idle refuses a bound device whose
+ * driver has no &dev_pm_ops at all; with an empty one it does its default
+ * for every step (save config space, D3hot, restore on resume), which is
+ * all the library needs: nobody has the device open then.
  */
-static int vdpci_core_runtime_suspend(struct device *dev)
-{
-	return 0;
-}
-
-static int vdpci_core_runtime_resume(struct device *dev)
-{
-	return 0;
-}
-
-/*
- * The &device_driver.pm of drivers on the library: without runtime
- * callbacks the PCI core never suspends a bound device.
- */
-const struct dev_pm_ops vdpci_core_pm_ops = {
-	SET_RUNTIME_PM_OPS(vdpci_core_runtime_suspend,
-			   vdpci_core_runtime_resume, NULL)
-};
+const struct dev_pm_ops vdpci_core_pm_ops = {};
 EXPORT_SYMBOL_NS_GPL(vdpci_core_pm_ops, VFIODEV_PCI_CORE_NS);
 
 /**
@@ -185,7 +170,8 @@ static void vdpci_probe_mmaps(struct vdpci_core_device *vdev)
  * on close.  Context: process, under &vfiodev_device.lock.
  *
  * Return: 0; -EBUSY if the device lock is held elsewhere so that the reset
- * cannot be tried; or the error of pci_enable_device().
+ * cannot be tried; or the error of waking the device (runtime PM) or of
+ * pci_enable_device().
  */
 int vdpci_core_open_device(struct vfiodev_device *core_vdev)
 {
@@ -206,7 +192,7 @@ int vdpci_core_open_device(struct vfiodev_device *core_vdev)
 	ret = pci_try_reset_function(pdev);
 	if (ret == -EAGAIN) {
 		ret = -EBUSY;
-		goto err_disable;
+		goto err_disable_device;
 	}
 	vdev->reset_works = !ret;
 
@@ -218,13 +204,14 @@ int vdpci_core_open_device(struct vfiodev_device *core_vdev)
 	vdpci_probe_mmaps(vdev);
 	ret = vdpci_config_init(vdev);
 	if (ret)
-		goto err_disable;
+		goto err_free_state;
 	vdpci_irqs_init(vdev);
 	vdpci_devices_set_owner(vdev, true);
 	return 0;
 
-err_disable:
+err_free_state:
 	pci_load_and_free_saved_state(pdev, &vdev->saved_state);
+err_disable_device:
 	pci_disable_device(pdev);
 err_pm:
 	if (vdev->idle_d3)

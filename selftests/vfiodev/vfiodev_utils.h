@@ -827,19 +827,6 @@ static inline int kmsg_note(const char *msg)
 	return ret;
 }
 
-/*
- * Tells the run's verdict (scripts/verdict.py) that the kernel is about to
- * dump a stack for a duplicate sysfs name @path, on purpose: the one dump
- * that follows for that name is not counted as a kernel splat.
- */
-static inline int kmsg_expect_dup(const char *path)
-{
-	char msg[PATH_MAX + 32];
-
-	snprintf(msg, sizeof(msg), "expect sysfs duplicate '%s'", path);
-	return kmsg_note(msg);
-}
-
 static inline void msleep(unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
