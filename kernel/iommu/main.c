@@ -520,7 +520,7 @@ module_init(vdiommu_init);
 module_exit(vdiommu_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("vfiodev: iommufd-compatible /dev/iommu and the /dev/vfio/vfio container");
+MODULE_DESCRIPTION("iommufd (vfiodev): iommufd-compatible /dev/iommu and the /dev/vfio/vfio container");
 MODULE_IMPORT_NS(VFIODEV_IOMMUFD_INTERNAL_NS);
 /* Opening /dev/vfio/vfio loads us (kmod's static nodes), as upstream. */
 MODULE_ALIAS_MISCDEV(VFIO_MINOR);

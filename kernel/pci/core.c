@@ -639,5 +639,5 @@ void vdpci_core_unregister_device(struct vdpci_core_device *vdev)
 EXPORT_SYMBOL_NS_GPL(vdpci_core_unregister_device, VFIODEV_PCI_CORE_NS);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("vfiodev: PCI core library");
+MODULE_DESCRIPTION("vfio-pci-core (vfiodev): the PCI core library");
 MODULE_IMPORT_NS(VFIODEV_NS);
