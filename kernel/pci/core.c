@@ -278,10 +278,7 @@ static long vdpci_ioctl_get_region_info(struct vdpci_core_device *vdev,
 					struct vfio_region_info __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
-	struct {
-		struct vfio_region_info_cap_sparse_mmap sparse;
-		struct vfio_region_sparse_mmap_area areas[2];
-	} cap = {};
+	struct vfio_info_cap_header cap = {};
 	struct pci_dev *pdev = vdev->pdev;
 	struct vfio_region_info info;
 	size_t cap_size = 0;
@@ -310,25 +307,17 @@ static long vdpci_ioctl_get_region_info(struct vdpci_core_device *vdev,
 		if (!vdev->bar_mmap_supported[info.index])
 			break;
 		info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
+		/*
+		 * The whole BAR maps, the MSI-X table's pages too, as upstream:
+		 * doorbells share them on NVMe and NIC devices.  What user space
+		 * writes there cannot raise a foreign interrupt, because the
+		 * device is bound only where MSIs are isolated (interrupt
+		 * remapping; see iommufd's allow_unsafe_interrupts).
+		 */
 		if (info.index == vdev->msix_bar) {
-			u64 start = vdev->msix_offset & PAGE_MASK;
-			u64 end = PAGE_ALIGN((u64)vdev->msix_offset +
-					     vdev->msix_size);
-			u32 n = 0;
-
-			/* What is mmappable: the BAR without the table's pages. */
-			if (start) {
-				cap.areas[n].offset = 0;
-				cap.areas[n++].size = start;
-			}
-			if (end < info.size) {
-				cap.areas[n].offset = end;
-				cap.areas[n++].size = info.size - end;
-			}
-			cap.sparse.header.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
-			cap.sparse.header.version = 1;
-			cap.sparse.nr_areas = n;
-			cap_size = struct_size(&cap.sparse, areas, n);
+			cap.id = VFIO_REGION_INFO_CAP_MSIX_MAPPABLE;
+			cap.version = 1;
+			cap_size = sizeof(cap);
 		}
 		break;
 	case VFIO_PCI_ROM_REGION_INDEX:
@@ -538,10 +527,6 @@ int vdpci_core_mmap(struct vfiodev_device *core_vdev,
 			  (BIT(VDPCI_OFFSET_SHIFT - PAGE_SHIFT) - 1)) <<
 		    PAGE_SHIFT;
 	if (req_start + req_len > phys_len)
-		return -EINVAL;
-	if (index == vdev->msix_bar &&
-	    req_start < PAGE_ALIGN((u64)vdev->msix_offset + vdev->msix_size) &&
-	    req_start + req_len > (vdev->msix_offset & PAGE_MASK))
 		return -EINVAL;
 
 	/* Not used for the mapping, but it claims the BAR. */
