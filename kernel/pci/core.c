@@ -185,6 +185,12 @@ int vdpci_core_open_device(struct vfiodev_device *core_vdev)
 			return ret;
 	}
 	pci_set_power_state(pdev, PCI_D0);
+	/*
+	 * Bus Master as firmware or the last driver left it must not survive:
+	 * the device could DMA before user space has mapped anything, and the
+	 * config space saved below, restored on close, would keep it.
+	 */
+	pci_clear_master(pdev);
 	ret = pci_enable_device(pdev);
 	if (ret)
 		goto err_pm;

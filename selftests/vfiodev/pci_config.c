@@ -345,6 +345,39 @@ TEST_F(cfg, command_register)
 }
 
 /* Extended capabilities of PCIe devices: a chain that ends. */
+/*
+ * Bus Master left on by firmware (SeaBIOS leaves the nvme at 0x0107) does
+ * not reach user space: it is cleared before the device is enabled and
+ * reset on open, so nothing DMAs before user space has mapped its memory,
+ * and the config space restored on close does not have it either.
+ */
+TEST_F(cfg, open_clears_bus_master)
+{
+	uint16_t cmd;
+
+	close(self->devfd);
+	self->devfd = -1;
+	ASSERT_EQ(0, pci_release(self->bdf));
+	cmd = pci_cfg_rd(self->bdf, PCI_COMMAND, 2) | PCI_COMMAND_MASTER |
+	      PCI_COMMAND_MEMORY;
+	ASSERT_EQ(0, pci_cfg_write(self->bdf, &cmd, 2, PCI_COMMAND));
+	ASSERT_NE(0U, pci_cfg_rd(self->bdf, PCI_COMMAND, 2) &
+		  PCI_COMMAND_MASTER);
+
+	ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
+	self->devfd = vfio_dev_open_bound(self->bdf, self->iommufd, NULL);
+	ASSERT_LE(0, self->devfd);
+	EXPECT_EQ(0U, pci_cfg_rd(self->bdf, PCI_COMMAND, 2) &
+		  PCI_COMMAND_MASTER);
+	EXPECT_EQ(0U, cfg_rd(self->devfd, PCI_COMMAND, 2) & PCI_COMMAND_MASTER);
+
+	close(self->devfd);
+	self->devfd = -1;
+	ASSERT_EQ(0, pci_release(self->bdf));
+	EXPECT_EQ(0U, pci_cfg_rd(self->bdf, PCI_COMMAND, 2) &
+		  PCI_COMMAND_MASTER);
+}
+
 TEST_F(cfg, extended_chain)
 {
 	unsigned int pos = 0x100, ttl = 64;

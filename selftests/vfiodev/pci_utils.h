@@ -32,6 +32,23 @@ static inline int pci_cfg_read(const char *bdf, void *buf, size_t len,
 	return n == (ssize_t)len ? 0 : -EIO;
 }
 
+/* Writes the device's real config space through sysfs (root only). */
+static inline int pci_cfg_write(const char *bdf, const void *buf, size_t len,
+				off_t off)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/config", bdf);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pwrite(fd, buf, len, off);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
 /* One register of the real config space; all ones if it cannot be read. */
 static inline uint32_t pci_cfg_rd(const char *bdf, unsigned int off,
 				  unsigned int len)
