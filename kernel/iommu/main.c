@@ -230,6 +230,8 @@ static int vdiommu_destroy(struct vdiommu_ctx *ictx, void *ucmd)
 	return vdiommu_object_remove(ictx, NULL, cmd->id);
 }
 
+static struct miscdevice vdiommu_vfio_misc;
+
 static int vdiommu_fops_open(struct inode *inode, struct file *filp)
 {
 	struct vdiommu_ctx *ictx;
@@ -237,6 +239,8 @@ static int vdiommu_fops_open(struct inode *inode, struct file *filp)
 	ictx = kzalloc(sizeof(*ictx), GFP_KERNEL_ACCOUNT);
 	if (!ictx)
 		return -ENOMEM;
+	/* misc_open() leaves the miscdevice opened in private_data. */
+	ictx->type1_door = filp->private_data == &vdiommu_vfio_misc;
 	ictx->file = filp;
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&ictx->destroy_wait);

@@ -95,6 +95,8 @@ enum vdiommu_account_mode {
  * @vfio_groups: VFIO groups using this context as their container
  * @vfio_noncoherent: those of them with a device whose IOMMU cannot
  *	enforce cache coherency
+ * @type1_door: opened as /dev/vfio/vfio: the container ioctls answer as
+ *	type1 where type1 and upstream's iommufd compat differ (errnos)
  */
 struct vdiommu_ctx {
 	struct file *file;
@@ -106,6 +108,7 @@ struct vdiommu_ctx {
 	struct vdiommu_ioas *vfio_ioas;
 	atomic_t vfio_groups;
 	atomic_t vfio_noncoherent;
+	bool type1_door;
 };
 
 /**

@@ -16,7 +16,11 @@
  * container (vdiommu_vfio_compat_ioas_create()), or chosen by the user with
  * IOMMU_VFIO_IOAS; the group's devices attach to it when they are opened.
  *
- * Where the two interfaces disagree, the legacy door answers as type1 does:
+ * A range that wraps past the end of the address space is -EINVAL on
+ * /dev/vfio/vfio, as type1 answers, and -EOVERFLOW on /dev/iommu used as a
+ * container, as upstream's iommufd compat answers.
+ *
+ * Where the two interfaces disagree otherwise, both doors answer as type1:
  * an unmap of nothing succeeds with size 0; under VFIO_TYPE1v2_IOMMU an
  * unmap that would split a mapping fails with -EINVAL, under
  * VFIO_TYPE1_IOMMU it takes the mappings that start in its range, whole,
@@ -379,6 +383,12 @@ out_free:
 	return ret;
 }
 
+/* A map or unmap range that wraps: each door's upstream answer. */
+static long vdiommu_vfio_wrap_errno(struct vdiommu_ctx *ictx)
+{
+	return ictx->type1_door ? -EINVAL : -EOVERFLOW;
+}
+
 static long vdiommu_vfio_map_dma(struct vdiommu_ctx *ictx,
 				 struct vfio_iommu_type1_dma_map __user *arg)
 {
@@ -399,7 +409,7 @@ static long vdiommu_vfio_map_dma(struct vdiommu_ctx *ictx,
 		return -EINVAL;
 	if (map.iova + map.size - 1 < map.iova ||
 	    map.vaddr + map.size - 1 < map.vaddr)
-		return -EINVAL;
+		return vdiommu_vfio_wrap_errno(ictx);
 	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
 		prot |= IOMMU_READ;
 	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
@@ -433,9 +443,10 @@ static long vdiommu_vfio_unmap_dma(struct vdiommu_ctx *ictx,
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
 		if (unmap.iova || unmap.size)
 			return -EINVAL;
-	} else if (!unmap.size || (unmap.iova | unmap.size) & ~PAGE_MASK ||
-		   unmap.iova + unmap.size - 1 < unmap.iova) {
+	} else if (!unmap.size || (unmap.iova | unmap.size) & ~PAGE_MASK) {
 		return -EINVAL;
+	} else if (unmap.iova + unmap.size - 1 < unmap.iova) {
+		return vdiommu_vfio_wrap_errno(ictx);
 	}
 
 	ioas = vdiommu_get_compat_ioas(ictx);

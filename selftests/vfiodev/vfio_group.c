@@ -531,6 +531,11 @@ TEST_F(legacy, map_unmap_v2)
 				   DMA_RW));
 	EXPECT_EQ(-EINVAL, map_dma(self->container, buf, PAGE_SZ, IOVA_A + 8,
 				   DMA_RW));
+	/* A range past the end of the IOVA space: type1's EINVAL. */
+	EXPECT_EQ(-EINVAL, map_dma(self->container, buf, 2 * PAGE_SZ,
+				   -PAGE_SZ, DMA_RW));
+	EXPECT_EQ(-EINVAL, unmap_dma(self->container, -PAGE_SZ, 2 * PAGE_SZ,
+				     0, NULL));
 	EXPECT_EQ(0, unmap_dma(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
 			       &unmapped));
 	EXPECT_EQ(0ULL, unmapped);
@@ -730,6 +735,16 @@ TEST_F(legacy, iommufd_container)
 	EXPECT_EQ(-EOPNOTSUPP, ufd_ioctl(iommufd, IOMMU_VFIO_IOAS, &vioas));
 	self->devfd = get_device_fd(self->group, self->bdf);
 	ASSERT_LE(0, self->devfd);
+
+	/*
+	 * A range past the end of the IOVA space: /dev/iommu as a container
+	 * answers as upstream's iommufd compat, EOVERFLOW (/dev/vfio/vfio as
+	 * type1, EINVAL: map_unmap_v2).
+	 */
+	EXPECT_EQ(-EOVERFLOW, map_dma(iommufd, self->buf, 2 * PAGE_SZ,
+				      -PAGE_SZ, DMA_RW));
+	EXPECT_EQ(-EOVERFLOW, unmap_dma(iommufd, -PAGE_SZ, 2 * PAGE_SZ, 0,
+					NULL));
 
 	/* The global count is vfiodev's (debugfs); upstream has none. */
 	before = stack_is_upstream() ? 0 : pinned_pages();
