@@ -661,9 +661,14 @@ int vdiommu_get_hw_info(struct vdiommu_ctx *ictx, void *ucmd)
 		goto out_free;
 	}
 	cmd->data_len = len;
+	/*
+	 * Only what HWPT_ALLOC and the HWPT ioctls accept.  Dirty tracking is
+	 * not offered (IOMMU_HWPT_ALLOC_DIRTY_TRACKING is refused), so it is
+	 * not reported even where the IOMMU could: QEMU asks for a
+	 * dirty-tracking HWPT whenever the bit is set and fails the device
+	 * when it cannot have one.
+	 */
 	cmd->out_capabilities = 0;
-	if (device_iommu_capable(idev->dev, IOMMU_CAP_DIRTY_TRACKING))
-		cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
 	cmd->out_max_pasid_log2 = 0;
 out_free:
 	kfree(data);
