@@ -611,14 +611,18 @@ int vdiommu_hwpt_alloc_ioctl(struct vdiommu_ctx *ictx, void *ucmd)
 
 	mutex_lock(&ioas->mutex);
 	hwpt = vdiommu_hwpt_alloc(idev, ioas, false);
+	mutex_unlock(&ioas->mutex);
 	if (IS_ERR(hwpt)) {
 		ret = PTR_ERR(hwpt);
-	} else {
-		cmd->out_hwpt_id = hwpt->obj.id;
-		vdiommu_object_finalize(ictx, &hwpt->obj);
-		ret = 0;
+		goto out_put_pt;
 	}
-	mutex_unlock(&ioas->mutex);
+	/* Reply, then publish (the abort takes ioas->mutex itself). */
+	cmd->out_hwpt_id = hwpt->obj.id;
+	ret = vdiommu_ucmd_respond(cmd);
+	if (ret)
+		vdiommu_object_abort(ictx, &hwpt->obj);
+	else
+		vdiommu_object_finalize(ictx, &hwpt->obj);
 out_put_pt:
 	vdiommu_put_object(ictx, pt);
 out_put_idev:

@@ -62,6 +62,7 @@ int vdiommu_ioas_alloc_ioctl(struct vdiommu_ctx *ictx, void *ucmd)
 {
 	struct iommu_ioas_alloc *cmd = ucmd;
 	struct vdiommu_ioas *ioas;
+	int ret;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
@@ -71,6 +72,11 @@ int vdiommu_ioas_alloc_ioctl(struct vdiommu_ctx *ictx, void *ucmd)
 		return PTR_ERR(ioas);
 
 	cmd->out_ioas_id = ioas->obj.id;
+	ret = vdiommu_ucmd_respond(cmd);
+	if (ret) {
+		vdiommu_object_abort(ictx, &ioas->obj);
+		return ret;
+	}
 	vdiommu_object_finalize(ictx, &ioas->obj);
 	return 0;
 }

@@ -301,6 +301,40 @@ union vdiommu_ucmd_buffer {
 	struct vfiodev_iommu_device_info vd_info;
 };
 
+/*
+ * One ioctl's command buffer and where its reply goes.  Handlers get
+ * &@cmd; vdiommu_ucmd_respond() finds the rest from it.
+ */
+struct vdiommu_ucmd {
+	void __user *ubuf;
+	u32 user_size;
+	u32 cmd_size;
+	bool responded;
+	union vdiommu_ucmd_buffer cmd;
+};
+
+/**
+ * vdiommu_ucmd_respond() - write a handler's reply now
+ * @cmd: the command buffer the handler was given
+ *
+ * For handlers that create an object: they reply before they publish it,
+ * and abort it if the reply cannot be written, so that user space never
+ * holds an object it was not told the ID of.  The dispatcher then writes
+ * nothing more.  As much of the structure as the caller has room for.
+ *
+ * Return: 0, or -EFAULT.
+ */
+int vdiommu_ucmd_respond(void *cmd)
+{
+	struct vdiommu_ucmd *ucmd = container_of(cmd, struct vdiommu_ucmd, cmd);
+
+	ucmd->responded = true;
+	if (copy_to_user(ucmd->ubuf, &ucmd->cmd,
+			 min(ucmd->user_size, ucmd->cmd_size)))
+		return -EFAULT;
+	return 0;
+}
+
 /**
  * struct vdiommu_ioctl_op - one command of the dispatch table
  * @size: size of the command structure this kernel knows
@@ -387,7 +421,7 @@ static long vdiommu_fops_ioctl(struct file *filp, unsigned int cmd,
 	struct vdiommu_ctx *ictx = filp->private_data;
 	void __user *ubuf = (void __user *)arg;
 	const struct vdiommu_ioctl_op *op;
-	union vdiommu_ucmd_buffer buf;
+	struct vdiommu_ucmd ucmd = { .ubuf = ubuf };
 	u32 size;
 	int ret;
 
@@ -402,17 +436,21 @@ static long vdiommu_fops_ioctl(struct file *filp, unsigned int cmd,
 	if (size < op->min_size)
 		return -EINVAL;
 	/* Zero-fills what an older caller did not send; E2BIG for unknown. */
-	ret = copy_struct_from_user(&buf, op->size, ubuf, size);
+	ret = copy_struct_from_user(&ucmd.cmd, op->size, ubuf, size);
 	if (ret)
 		return ret;
-	ret = op->execute(ictx, &buf);
+	ucmd.user_size = size;
+	ucmd.cmd_size = op->size;
+	ret = op->execute(ictx, &ucmd.cmd);
+	if (ucmd.responded)
+		return ret;
 	/*
 	 * The reply is the command structure, as much of it as the caller
 	 * has room for; also after -EMSGSIZE, which reports a count.
 	 */
 	if (ret && ret != -EMSGSIZE)
 		return ret;
-	if (copy_to_user(ubuf, &buf, min(size, op->size)))
+	if (copy_to_user(ubuf, &ucmd.cmd, min(size, op->size)))
 		return -EFAULT;
 	return ret;
 }

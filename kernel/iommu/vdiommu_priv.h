@@ -8,7 +8,9 @@
  * objects (IOAS, HWPT, device) indexed by a 32-bit ID.  An object is created
  * in two phases: vdiommu_object_alloc() reserves its ID (lookups fail),
  * vdiommu_object_finalize() publishes it once nothing can fail any more,
- * vdiommu_object_abort() undoes an unpublished one.
+ * vdiommu_object_abort() undoes an unpublished one.  An ioctl that creates
+ * one writes its reply (vdiommu_ucmd_respond()) before it publishes, and
+ * aborts if the reply cannot be written, as upstream's handlers do.
  *
  * Two counts keep an object alive.  @users is the dependency count: 1 for
  * the table itself, plus one for every object or driver that relies on it
@@ -262,6 +264,7 @@ struct vdiommu_object *_vdiommu_object_alloc(struct vdiommu_ctx *ictx,
 void vdiommu_object_finalize(struct vdiommu_ctx *ictx,
 			     struct vdiommu_object *obj);
 void vdiommu_object_abort(struct vdiommu_ctx *ictx, struct vdiommu_object *obj);
+int vdiommu_ucmd_respond(void *cmd);
 struct vdiommu_object *vdiommu_get_object(struct vdiommu_ctx *ictx, u32 id,
 					  enum vdiommu_object_type type);
 void vdiommu_put_object(struct vdiommu_ctx *ictx, struct vdiommu_object *obj);

@@ -556,6 +556,23 @@ TEST_F(ioas, destroy)
 	EXPECT_EQ(-ENOENT, ufd_destroy(self->fd, self->ioas));
 }
 
+/*
+ * A reply that cannot be written: EFAULT, and no IOAS left behind that user
+ * space was never told the ID of (upstream replies before it publishes).
+ */
+TEST_F(ioas, alloc_reply_unwritable)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	uint32_t next, stray;
+
+	EXPECT_EQ(-EFAULT, ufd_ioctl_readonly(self->fd, IOMMU_IOAS_ALLOC,
+					      &cmd, sizeof(cmd)));
+	ASSERT_EQ(0, ufd_ioas_alloc(self->fd, &next));
+	stray = ufd_first_stray(self->fd, next, &self->ioas, 1);
+	EXPECT_EQ(0U, stray) TH_LOG("object %u outlived its failed IOAS_ALLOC",
+				    stray);
+}
+
 /* IDs of the wrong type: an IOAS where a device or HWPT is due. */
 TEST_F(ioas, wrong_object_type)
 {

@@ -569,6 +569,33 @@ TEST_F(dev, hwpt_alloc_arguments)
 
 /* --- attach, replace, detach -------------------------------------------- */
 
+/* HWPT_ALLOC whose reply cannot be written: EFAULT, no HWPT left behind. */
+TEST_F(dev, hwpt_alloc_reply_unwritable)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.data_type = IOMMU_HWPT_DATA_NONE,
+	};
+	uint32_t keep[2], next, stray;
+
+	bind_dev(_metadata, self);
+	ASSERT_EQ(0, ufd_ioas_alloc(self->iommufd, &self->ioas));
+	cmd.dev_id = self->devid;
+	cmd.pt_id = self->ioas;
+	EXPECT_EQ(-EFAULT, ufd_ioctl_readonly(self->iommufd, IOMMU_HWPT_ALLOC,
+					      &cmd, sizeof(cmd)));
+	/* The IOAS is not held by a hidden HWPT either. */
+	ASSERT_EQ(0, hwpt_alloc(self->iommufd, self->devid, self->ioas, 0,
+				&next));
+	keep[0] = self->devid;
+	keep[1] = self->ioas;
+	EXPECT_EQ(0, ufd_destroy(self->iommufd, next));
+	stray = ufd_first_stray(self->iommufd, next, keep, 2);
+	EXPECT_EQ(0U, stray) TH_LOG("object %u outlived its failed HWPT_ALLOC",
+				    stray);
+	EXPECT_EQ(0, ufd_destroy(self->iommufd, self->ioas));
+}
+
 TEST_F(dev, attach_auto_domain)
 {
 	struct vfio_device_attach_iommufd_pt attach;

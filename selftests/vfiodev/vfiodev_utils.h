@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -623,6 +624,52 @@ static inline int ufd_destroy(int fd, uint32_t id)
 	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
 
 	return ufd_ioctl(fd, IOMMU_DESTROY, &cmd);
+}
+
+/*
+ * Runs ioctl @req with a copy of @cmd (@len bytes) in a page that is
+ * readable but not writable: the kernel reads the command, and its reply
+ * cannot be written.  Returns the ioctl's result (0 or -errno), or
+ * -ENOMEM if no such page could be made.
+ */
+static inline int ufd_ioctl_readonly(int fd, unsigned long req,
+				     const void *cmd, size_t len)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	void *page;
+	int ret;
+
+	page = mmap(NULL, psz, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		return -ENOMEM;
+	memcpy(page, cmd, len);
+	if (mprotect(page, psz, PROT_READ)) {
+		munmap(page, psz);
+		return -ENOMEM;
+	}
+	ret = ufd_ioctl(fd, req, page);
+	munmap(page, psz);
+	return ret;
+}
+
+/*
+ * IOMMU_DESTROY of every ID from 1 below @below but those in @keep: 0 if
+ * none of them existed (each answered ENOENT), else the first that did.
+ */
+static inline uint32_t ufd_first_stray(int fd, uint32_t below,
+				       const uint32_t *keep, unsigned int nkeep)
+{
+	uint32_t id;
+	unsigned int i;
+
+	for (id = 1; id < below; id++) {
+		for (i = 0; i < nkeep && keep[i] != id; i++)
+			;
+		if (i == nkeep && ufd_destroy(fd, id) != -ENOENT)
+			return id;
+	}
+	return 0;
 }
 
 /* Maps at *@iova (FIXED_IOVA in @flags) or where the kernel chooses. */
