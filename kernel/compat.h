@@ -6,6 +6,9 @@
 #ifndef VFIODEV_COMPAT_H
 #define VFIODEV_COMPAT_H
 
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/iommu.h>
 #include <linux/version.h>
 
 /*
@@ -36,5 +39,32 @@ struct iommu_group;
 struct iommu_domain;
 int iommu_group_replace_domain(struct iommu_group *group,
 			       struct iommu_domain *new_domain);
+
+/*
+ * A paging domain sized for @dev's IOMMU, as upstream's iommufd allocates
+ * it.  Up to 6.12, iommu_paging_domain_alloc() takes a driver's
+ * device-less domain_alloc() where the driver has no domain_alloc_paging()
+ * (Intel's): that domain's aperture is the driver's 57-bit default until
+ * the first attach narrows it, so an IOVA space filled before the attach
+ * would offer addresses the IOMMU cannot translate.  domain_alloc_user()
+ * sizes it for the device at once.  From 6.13 on,
+ * iommu_paging_domain_alloc() does the equivalent itself.
+ */
+static inline struct iommu_domain *
+vfiodev_paging_domain_alloc(struct device *dev)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+	const struct iommu_ops *ops = dev->iommu->iommu_dev->ops;
+	struct iommu_domain *domain;
+
+	if (ops->domain_alloc_user) {
+		domain = ops->domain_alloc_user(dev, 0, NULL, NULL);
+		if (!IS_ERR(domain))
+			domain->owner = ops;
+		return domain;
+	}
+#endif
+	return iommu_paging_domain_alloc(dev);
+}
 
 #endif /* VFIODEV_COMPAT_H */

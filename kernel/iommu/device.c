@@ -137,7 +137,7 @@ static struct vdiommu_hwpt *vdiommu_hwpt_alloc(struct vdiommu_device *idev,
 	hwpt->ioas = ioas;
 	refcount_inc(&ioas->obj.users);
 
-	hwpt->domain = iommu_paging_domain_alloc(idev->dev);
+	hwpt->domain = vfiodev_paging_domain_alloc(idev->dev);
 	if (IS_ERR(hwpt->domain)) {
 		ret = PTR_ERR(hwpt->domain);
 		hwpt->domain = NULL;

@@ -703,6 +703,56 @@ TEST_F(dev, attach_allowed_conflict)
 }
 
 /* IOVA_RANGES and what may be mapped once a domain is attached. */
+/*
+ * The last IOVA the guest's VT-d translates: its maximum guest address
+ * width (CAP.MGAW, bits 21:16, plus one), from the first DMAR unit's
+ * capability register in sysfs.
+ */
+static uint64_t iommu_aperture_last(struct __test_metadata *_metadata)
+{
+	char buf[32];
+	uint64_t cap;
+
+	if (sysfs_read("/sys/class/iommu/dmar0/intel-iommu/cap", buf,
+		       sizeof(buf)))
+		return 0;
+	cap = strtoull(buf, NULL, 16);
+	return (1ULL << (((cap >> 16) & 0x3f) + 1)) - 1;
+}
+
+/*
+ * An HWPT allocated for the device, not attached yet: its IOAS already
+ * offers only what the device's IOMMU translates, and refuses the rest.
+ */
+TEST_F(dev, hwpt_aperture_before_attach)
+{
+	struct iommu_iova_range r[8];
+	uint32_t num = ARRAY_LEN(r), hwpt;
+	uint64_t last = iommu_aperture_last(_metadata);
+
+	ASSERT_NE(0ULL, last);
+	bind_dev(_metadata, self);
+	ASSERT_EQ(0, ufd_ioas_alloc(self->iommufd, &self->ioas));
+	ASSERT_EQ(0, hwpt_alloc(self->iommufd, self->devid, self->ioas, 0,
+				&hwpt));
+	ASSERT_EQ(0, ufd_iova_ranges(self->iommufd, self->ioas, r, &num,
+				     NULL));
+	ASSERT_LE(1U, num);
+	EXPECT_EQ(last, r[num - 1].last);
+	EXPECT_EQ(-EINVAL, ufd_map_fixed(self->iommufd, self->ioas, self->buf,
+					 PAGE_SZ, last + 1));
+	EXPECT_EQ(0, ufd_map_fixed(self->iommufd, self->ioas, self->buf,
+				   PAGE_SZ, last + 1 - PAGE_SZ));
+	/* And the device attaches to it with that mapping in place. */
+	self->hwpt = hwpt;
+	EXPECT_EQ(0, dev_attach(self->devfd, &self->hwpt));
+	EXPECT_EQ(hwpt, self->hwpt);
+	EXPECT_EQ(0, dev_detach(self->devfd));
+	EXPECT_EQ(0, ufd_unmap(self->iommufd, self->ioas, 0, UINT64_MAX,
+			       NULL));
+	EXPECT_EQ(0, ufd_destroy(self->iommufd, hwpt));
+}
+
 TEST_F(dev, iova_ranges)
 {
 	struct iommu_iova_range r[8];
@@ -739,8 +789,8 @@ TEST_F(dev, iova_ranges)
 	EXPECT_EQ(0ULL, r[0].start);
 	EXPECT_EQ(MSI_START - 1, r[0].last);
 	EXPECT_EQ(MSI_LAST + 1, r[1].start);
-	/* The domain's aperture ends the space. */
-	EXPECT_GT(UINT64_MAX, r[num - 1].last);
+	/* The domain's aperture ends the space: what the IOMMU translates. */
+	EXPECT_EQ(iommu_aperture_last(_metadata), r[num - 1].last);
 
 	/* Reserved, beyond the aperture, unaligned. */
 	EXPECT_EQ(-EINVAL, ufd_map_fixed(self->iommufd, self->ioas, self->buf,
