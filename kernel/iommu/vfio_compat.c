@@ -37,8 +37,13 @@
 #include "../compat.h"
 #include "vdiommu_priv.h"
 
-/* Upstream's compat reports this; there is no limit on mappings here. */
-#define VDIOMMU_VFIO_DMA_AVAIL	U16_MAX
+/*
+ * There is no limit on the number of mappings here, only on what is pinned
+ * (RLIMIT_MEMLOCK): report what upstream's iommufd compat reports for the
+ * same reason.  Type1 reports its dma_entry_limit (65535) minus the
+ * mappings in use; QEMU takes the number as the mappings it may make.
+ */
+#define VDIOMMU_VFIO_DMA_AVAIL	U32_MAX
 
 static struct vdiommu_ioas *vdiommu_get_compat_ioas(struct vdiommu_ctx *ictx)
 {
