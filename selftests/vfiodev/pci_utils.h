@@ -15,38 +15,33 @@
 
 #include "vfiodev_utils.h"
 
-/* Reads the device's real config space through sysfs. */
-static inline int pci_cfg_read(const char *bdf, void *buf, size_t len,
-			       off_t off)
+/* Reads or writes (root only) the device's real config space, by sysfs. */
+static inline int pci_cfg_io(const char *bdf, void *buf, size_t len,
+			     off_t off, bool write)
 {
 	char path[PATH_MAX];
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/config", bdf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, (write ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = pread(fd, buf, len, off);
+	n = write ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
 	close(fd);
 	return n == (ssize_t)len ? 0 : -EIO;
 }
 
-/* Writes the device's real config space through sysfs (root only). */
+static inline int pci_cfg_read(const char *bdf, void *buf, size_t len,
+			       off_t off)
+{
+	return pci_cfg_io(bdf, buf, len, off, false);
+}
+
 static inline int pci_cfg_write(const char *bdf, const void *buf, size_t len,
 				off_t off)
 {
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/config", bdf);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = pwrite(fd, buf, len, off);
-	close(fd);
-	return n == (ssize_t)len ? 0 : -EIO;
+	return pci_cfg_io(bdf, (void *)buf, len, off, true);
 }
 
 /* One register of the real config space; all ones if it cannot be read. */
