@@ -509,9 +509,9 @@ out_put:
  * areas that start inside the range go whole, those that start before it
  * stay, and nothing fails.
  */
-static int iopt_unmap_range(struct vdiommu_iopt *iopt, unsigned long iova,
-			    unsigned long last, unsigned long *unmapped,
-			    bool by_start)
+static int vdiommu_iopt_unmap_range(struct vdiommu_iopt *iopt,
+				    unsigned long iova, unsigned long last,
+				    unsigned long *unmapped, bool by_start)
 {
 	struct interval_tree_node *node, *next;
 	struct vdiommu_area *area, *tmp;
@@ -556,9 +556,9 @@ out_enoent:
 	return -ENOENT;
 }
 
-static int iopt_unmap_length(struct vdiommu_iopt *iopt, unsigned long iova,
-			     unsigned long length, unsigned long *unmapped,
-			     bool by_start)
+static int vdiommu_iopt_unmap_length(struct vdiommu_iopt *iopt,
+				     unsigned long iova, unsigned long length,
+				     unsigned long *unmapped, bool by_start)
 {
 	unsigned long last;
 
@@ -566,7 +566,7 @@ static int iopt_unmap_length(struct vdiommu_iopt *iopt, unsigned long iova,
 		return -EINVAL;
 	if (check_add_overflow(iova, length - 1, &last))
 		return -EOVERFLOW;
-	return iopt_unmap_range(iopt, iova, last, unmapped, by_start);
+	return vdiommu_iopt_unmap_range(iopt, iova, last, unmapped, by_start);
 }
 
 /**
@@ -584,7 +584,7 @@ static int iopt_unmap_length(struct vdiommu_iopt *iopt, unsigned long iova,
 int vdiommu_iopt_unmap(struct vdiommu_iopt *iopt, unsigned long iova,
 		       unsigned long length, unsigned long *unmapped)
 {
-	return iopt_unmap_length(iopt, iova, length, unmapped, false);
+	return vdiommu_iopt_unmap_length(iopt, iova, length, unmapped, false);
 }
 
 /**
@@ -603,7 +603,7 @@ int vdiommu_iopt_unmap(struct vdiommu_iopt *iopt, unsigned long iova,
 int vdiommu_iopt_unmap_v1(struct vdiommu_iopt *iopt, unsigned long iova,
 			  unsigned long length, unsigned long *unmapped)
 {
-	return iopt_unmap_length(iopt, iova, length, unmapped, true);
+	return vdiommu_iopt_unmap_length(iopt, iova, length, unmapped, true);
 }
 
 /**
@@ -615,7 +615,7 @@ int vdiommu_iopt_unmap_v1(struct vdiommu_iopt *iopt, unsigned long iova,
  */
 int vdiommu_iopt_unmap_all(struct vdiommu_iopt *iopt, unsigned long *unmapped)
 {
-	return iopt_unmap_range(iopt, 0, ULONG_MAX, unmapped, false);
+	return vdiommu_iopt_unmap_range(iopt, 0, ULONG_MAX, unmapped, false);
 }
 
 /**
