@@ -298,6 +298,10 @@ long vdiommu_vfio_ioctl(struct vdiommu_ctx *ictx, unsigned int cmd,
 /* device.c */
 void vdiommu_device_destroy(struct vdiommu_object *obj);
 void vdiommu_hwpt_destroy(struct vdiommu_object *obj);
+struct vdiommu_hwpt *vdiommu_hwpt_alloc(struct vdiommu_device *idev,
+					struct vdiommu_ioas *ioas,
+					bool auto_domain);
+struct vdiommu_device *vdiommu_get_device(struct vdiommu_ctx *ictx, u32 id);
 int vdiommu_hwpt_alloc_ioctl(struct vdiommu_ctx *ictx, void *cmd);
 int vdiommu_get_hw_info(struct vdiommu_ctx *ictx, void *cmd);
 int vdiommu_device_info(struct vdiommu_ctx *ictx, void *cmd);

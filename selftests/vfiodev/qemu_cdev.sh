@@ -1,0 +1,609 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# A real VFIO client on the cdev path: QEMU 10 (bookworm-backports, unpacked
+# on the host by scripts/qemu10.sh into /root/.cache/vfiodev/qemu10/*/root),
+# reached through the host root that run-guest.sh exports over 9p, runs
+# paused inside the test guest with edu devices of the guest assigned to it
+# through iommufd:
+#
+#   -M q35 -accel tcg -m 256 -S -display none -nodefaults -monitor stdio
+#   -object iommufd,id=iommufd0 -device vfio-pci,host=<edu>,iommufd=iommufd0
+#
+# with QEMU_MODULE_DIR and -L pointing into that root, so that it never
+# loads the host's QEMU 7.2 modules.  Three runs:
+#   1. one edu;
+#   2. two edus (each alone in its IOMMU group) on one iommufd object;
+#   3. fd passing: /dev/iommu and the edu's /dev/vfio/devices/vfioN opened
+#      by this script, handed over as -object iommufd,fd=N and
+#      -device vfio-pci,fd=M.
+# Each run must come up paused (its monitor answers "info status"), list
+# the edus (1234:11e8) in "info pci", pin pages while it runs (our debugfs
+# counter), end with status 0 on "quit", and give every pinned page back.
+#
+# VFIODEV_STACK (set by /init) says whose modules serve /dev/vfio and
+# /dev/iommu: ours or the guest kernel's; either way the edus go to the
+# driver named vfio-pci.  Debian's stock kernel has no iommufd, so with
+# upstream's modules there is no /dev/iommu and the cdev cases SKIP.  No
+# QEMU 10 unpacked on the host (scripts/qemu10.sh not run): every case
+# SKIPs, saying so.  The edus are given back to the drivers they had (and
+# their driver_override restored) whatever happens, every fd this script
+# opened is closed first, and every mount is undone.
+#
+# Output: kselftest TAP.  Exit status 1 if a result failed.
+
+HOST=/host
+# Where scripts/qemu10.sh unpacks QEMU 10 on the host (CACHE=~/.cache/vfiodev,
+# HOME=/root), as the guest sees it over 9p.
+QEMU10_GLOB=/root/.cache/vfiodev/qemu10/*/root
+NINEP_MODDIR=/lib/modules/9p
+PINNED=/sys/kernel/debug/vfiodev_iommu/pinned_pages
+WORK=/tmp/qemu_cdev
+STACK=${VFIODEV_STACK:-ours}
+# QEMU under TCG inside a TCG guest takes 5 s to 4 minutes to start, by
+# kernel and by how busy the host is: no wall-clock budget decides here.
+# Waits last as long as QEMU makes progress (uses CPU time or prints); it
+# counts as stuck only after STALL seconds without either, which a QEMU
+# that is computing never reaches, however slow the guest.
+STALL=60
+# The fds handed to QEMU in the fd= run.
+IOMMU_FD=5 DEV_FD=6
+
+DRIVER=vfio-pci
+
+# --- TAP ----------------------------------------------------------------
+num=0 failed=0
+pass() { num=$((num + 1)); echo "ok $num $1"; }
+fail() { num=$((num + 1)); failed=$((failed + 1)); echo "not ok $num $1"; }
+skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
+diag() { echo "# $*"; }
+# Prints a file as diagnostics, without carriage returns or the escape
+# sequences of QEMU's line editor.
+diag_file() { tr -d '\r' < "$1" | sed 's/\x1b\[[0-9]*[A-Za-z]//g; s/^/# | /'; }
+
+# Seconds since boot, to the hundredth.
+now() { cut -d ' ' -f 1 /proc/uptime; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# --- state for clean-up ---------------------------------------------------
+mounted=""		# mount points to undo, innermost first
+qpid=""			# QEMU, while it may be running
+taken=""		# the edus that are ours to give back
+stuck=0			# a QEMU that would not die holds them
+
+# Closes every fd this script opened for QEMU: a device's release (and so
+# its unbind) waits for its last fd.
+close_fds() {
+	exec 3>&- 2>/dev/null
+	eval "exec $IOMMU_FD>&- $DEV_FD>&-" 2>/dev/null
+}
+
+# Kills QEMU if it still runs.  A QEMU stuck in the kernel may not die:
+# then it is left alone (and so are its devices) rather than waited for.
+stop_qemu() {
+	local i=0
+
+	alive || { qpid=""; return 0; }
+	diag "killing QEMU (pid $qpid)"
+	kill -9 "$qpid" 2>/dev/null
+	while alive && [ $i -lt 50 ]; do
+		usleep 200000
+		i=$((i + 1))
+	done
+	if alive; then
+		diag "QEMU (pid $qpid) does not die: $(cat "/proc/$qpid/wchan" 2>/dev/null)"
+		stuck=1
+		return 1
+	fi
+	wait "$qpid" 2>/dev/null
+	qpid=""
+}
+
+cleanup() {
+	stop_qemu
+	close_fds
+	for m in $mounted; do
+		umount -l "$m" 2>/dev/null || diag "could not unmount $m"
+	done
+	mounted=""
+	if [ -n "$taken" ] && [ $stuck = 1 ]; then
+		diag "$taken left bound: a QEMU is stuck"
+	else
+		for d in $taken; do
+			give_back "$d" || diag "$d: $(dev_state "$d")"
+		done
+	fi
+	taken=""
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'diag "interrupted"; exit 1' INT TERM
+
+# --- the devices ----------------------------------------------------------
+dev_dir() { echo "/sys/bus/pci/devices/$1"; }
+
+driver_of() {
+	if [ -e "$(dev_dir "$1")/driver" ]; then
+		basename "$(readlink "$(dev_dir "$1")/driver")"
+	fi
+}
+
+dev_state() {
+	echo "driver '$(driver_of "$1")', override '$(cat "$(dev_dir "$1")/driver_override")'"
+}
+
+# The edus on the root bus whose IOMMU group holds nothing else.
+find_edus() {
+	for d in /sys/bus/pci/devices/0000:00:*; do
+		[ "$(cat "$d/vendor")" = 0x1234 ] || continue
+		[ "$(cat "$d/device")" = 0x11e8 ] || continue
+		[ -e "$d/iommu_group" ] || continue
+		set -- "$d"/iommu_group/devices/*
+		[ $# = 1 ] || continue
+		basename "$d"
+	done
+}
+
+unbind() {
+	if [ -e "$(dev_dir "$1")/driver" ]; then
+		echo "$1" > "$(dev_dir "$1")/driver/unbind"
+	fi
+}
+
+# take BDF: remembers how BDF was found, then binds it to vfio-pci.
+take() {
+	local ovr
+
+	ovr=$(cat "$(dev_dir "$1")/driver_override")
+	eval "prev_drv_${2}=\$(driver_of \"\$1\") prev_ovr_${2}=\$ovr"
+	diag "edu $1, IOMMU group $(basename "$(readlink "$(dev_dir "$1")/iommu_group")"), $(dev_state "$1")"
+	taken="$taken $1"
+	unbind "$1" || return 1
+	echo "$DRIVER" > "$(dev_dir "$1")/driver_override" || return 1
+	echo "$1" > /sys/bus/pci/drivers_probe
+	[ "$(driver_of "$1")" = "$DRIVER" ]
+}
+
+# The edu's index in $edus (1-based), for the names of its saved state.
+index_of() {
+	local i=0
+
+	for d in $edus; do
+		i=$((i + 1))
+		[ "$d" = "$1" ] && { echo $i; return; }
+	done
+}
+
+# Back to the driver_override and the driver the edu had before.
+give_back() {
+	local i drv ovr
+
+	i=$(index_of "$1")
+	eval "drv=\$prev_drv_$i ovr=\$prev_ovr_$i"
+	if [ "$ovr" = "(null)" ] || [ -z "$ovr" ]; then
+		echo > "$(dev_dir "$1")/driver_override"
+	else
+		echo "$ovr" > "$(dev_dir "$1")/driver_override"
+	fi
+	unbind "$1"
+	echo "$1" > /sys/bus/pci/drivers_probe 2>/dev/null
+	[ "$(driver_of "$1")" = "$drv" ]
+}
+
+# The edu's VFIO cdev, /dev/vfio/devices/vfioN, checked against sysfs as
+# QEMU does (a char device whose number is the one in vfio-dev/vfioN/dev).
+cdev_of() {
+	local v num
+
+	for v in "$(dev_dir "$1")"/vfio-dev/vfio*; do
+		[ -e "$v/dev" ] || continue
+		num=$(cat "$v/dev")
+		[ -c "/dev/vfio/devices/${v##*/}" ] || continue
+		[ "$(stat -c '%t:%T' "/dev/vfio/devices/${v##*/}")" = \
+		  "$(printf '%x:%x' "${num%:*}" "${num#*:}")" ] || continue
+		echo "/dev/vfio/devices/${v##*/}"
+		return 0
+	done
+	return 1
+}
+
+# --- QEMU's monitor ---------------------------------------------------------
+# QEMU runs and is not a zombie waiting to be reaped.
+alive() {
+	[ -n "$qpid" ] && [ -r "/proc/$qpid/stat" ] &&
+		[ "$(awk '{ print $3 }' "/proc/$qpid/stat" 2>/dev/null)" != Z ]
+}
+
+# The monitor prints "(qemu) " each time it is ready for a command: waiting
+# for the Nth prompt is waiting for the (N-1)th command to be done.
+prompts() { grep -o '(qemu)' "$WORK/qemu.out" 2>/dev/null | wc -l; }
+
+# QEMU's progress: its CPU time (user + system ticks) and how much it has
+# printed.  It changes while QEMU computes, however slowly.
+progress() {
+	echo "$(awk '{ print $14 + $15 }' "/proc/$qpid/stat" 2>/dev/null):$(wc -c < "$WORK/qemu.out")"
+}
+
+# Returns 0 when QEMU has made no progress for STALL seconds (stuck),
+# 1 otherwise; keeps its state in $p_mark and $p_since.
+stalled() {
+	local cur
+
+	cur=$(progress)
+	if [ "$cur" != "$p_mark" ]; then
+		p_mark=$cur
+		p_since=$(now | cut -d . -f 1)
+		return 1
+	fi
+	[ $(($(now | cut -d . -f 1) - p_since)) -ge $STALL ]
+}
+
+# wait_prompt COUNT: 0 once the monitor printed its COUNTth prompt; 1 if
+# QEMU ended first, 2 if it got stuck.
+wait_prompt() {
+	p_mark= p_since=$(now | cut -d . -f 1)
+	while [ "$(prompts)" -lt "$1" ]; do
+		alive || return 1
+		stalled && return 2
+		usleep 200000
+	done
+}
+
+# wait_exit: 0 once QEMU has exited (its status in $qrc), 2 if it got
+# stuck before.
+wait_exit() {
+	p_mark= p_since=$(now | cut -d . -f 1)
+	while alive; do
+		stalled && return 2
+		usleep 200000
+	done
+	wait "$qpid"
+	qrc=$?
+	qpid=""
+}
+
+# Why a wait did not end as hoped, from wait_prompt's status.
+why_not() {
+	case $1 in
+	1) echo "QEMU exited" ;;
+	*) echo "QEMU made no progress (no CPU time, no output) for $STALL s: stuck" ;;
+	esac
+}
+
+# What QEMU printed after its Nth prompt (1-based), without CRs.
+after_prompt() {
+	tr -d '\r' < "$WORK/qemu.out" |
+		awk -v n="$1" '{ while ((i = index($0, "(qemu)")) > 0) { c++; $0 = substr($0, i + 6) } if (c >= n) print }'
+}
+
+pinned() { cat "$PINNED" 2>/dev/null; }
+
+# run_qemu NAME NDEV ARGS...: one QEMU 10 run, five results: up and paused,
+# "info pci" lists NDEV edus, pages pinned while it runs, "quit" exits 0,
+# pinned pages back to 0.  The fds the caller opened stay open in QEMU; the
+# monitor is fd 3 here and closed for QEMU.
+run_qemu() {
+	local name=$1 ndev=$2 started=0 rc t0 n before lck
+
+	shift 2
+	rm -f "$WORK/qemu.out" "$WORK/monitor"
+	before=$(pinned)
+	mkfifo "$WORK/monitor"
+	# Read and write: opening it does not wait for a reader, and QEMU
+	# never sees an end of file while the test runs.
+	exec 3<>"$WORK/monitor"
+	t0=$(now)
+	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
+		QEMU_MODULE_DIR="$qroot/usr/lib/x86_64-linux-gnu/qemu" \
+		LD_LIBRARY_PATH="$qroot/usr/lib/x86_64-linux-gnu" \
+		chroot "$HOST" "$qemu" -L "$qroot/usr/share/qemu" \
+		-M q35 -accel tcg -m 256 -S -display none -nodefaults \
+		-monitor stdio "$@" \
+		< "$WORK/monitor" > "$WORK/qemu.out" 2>&1 3>&- &
+	qpid=$!
+	# The first prompt may come before the machine and its devices are
+	# made: only an answer to a command says that QEMU got through all
+	# of it (a vfio-pci that fails ends QEMU there).
+	wait_prompt 1 && echo "info status" >&3 && wait_prompt 2
+	rc=$?
+	if [ $rc = 0 ] && after_prompt 1 | grep -q 'VM status: paused'; then
+		started=1
+		pass "$name: qemu up and paused"
+		diag "$name: up and paused after $(since "$t0") s"
+	else
+		[ $rc = 0 ] && diag "QEMU is not paused" || diag "$(why_not $rc)"
+		diag_file "$WORK/qemu.out"
+		fail "$name: qemu up and paused"
+	fi
+
+	# The devices as QEMU's guest sees them.
+	if [ $started = 1 ]; then
+		t0=$(now)
+		echo "info pci" >&3
+		wait_prompt 3
+		rc=$?
+		if [ $rc = 0 ]; then
+			after_prompt 2 > "$WORK/info-pci"
+			n=$(grep -c 'PCI device 1234:11e8' "$WORK/info-pci")
+			diag "$name: info pci took $(since "$t0") s, lists $n edu(s)"
+			if [ "$n" = "$ndev" ]; then
+				pass "$name: info pci lists $ndev x 1234:11e8"
+			else
+				diag_file "$WORK/info-pci"
+				fail "$name: info pci lists $ndev x 1234:11e8"
+			fi
+		else
+			diag "$(why_not $rc)"
+			diag_file "$WORK/qemu.out"
+			fail "$name: info pci lists $ndev x 1234:11e8"
+			started=0
+		fi
+	else
+		skip "$name: info pci lists $ndev x 1234:11e8" "qemu did not start"
+	fi
+
+	# QEMU's 256 MiB are mapped for DMA, so pages are pinned now.
+	if [ $started != 1 ]; then
+		skip "$name: pages pinned while qemu runs" "qemu did not start"
+	elif [ "$STACK" = upstream ]; then
+		lck=$(awk '/^VmPin:/ { print $2 }' "/proc/$qpid/status")
+		diag "$name: qemu VmPin ${lck:-?} kB"
+		skip "$name: pages pinned while qemu runs" "upstream's iommufd has no $PINNED"
+	else
+		n=$(pinned)
+		diag "$name: pinned_pages ${before:-?} before qemu, ${n:-?} with it"
+		if [ "${n:-0}" -gt "${before:-0}" ]; then
+			pass "$name: pages pinned while qemu runs"
+		else
+			fail "$name: pages pinned while qemu runs"
+		fi
+	fi
+
+	# quit.
+	if [ $started = 1 ]; then
+		t0=$(now)
+		echo "quit" >&3
+		if wait_exit; then
+			diag "$name: exited $qrc, $(since "$t0") s after quit"
+			if [ "$qrc" = 0 ]; then
+				pass "$name: qemu exited 0 on quit"
+			else
+				diag_file "$WORK/qemu.out"
+				fail "$name: qemu exited 0 on quit"
+			fi
+		else
+			diag "QEMU still runs after quit: $(why_not 2)"
+			fail "$name: qemu exited 0 on quit"
+		fi
+	else
+		skip "$name: qemu exited 0 on quit" "qemu did not start"
+	fi
+	# Whatever happened, no QEMU past this point.
+	stop_qemu
+	exec 3>&-
+
+	# Every pinned page given back.
+	if [ "$STACK" = upstream ]; then
+		skip "$name: pinned pages back to 0" "upstream's iommufd has no global count; it charged QEMU's own pinned_vm, gone with it"
+	elif [ ! -r "$PINNED" ]; then
+		diag "no $PINNED"
+		fail "$name: pinned pages back to 0"
+	elif [ $stuck = 1 ]; then
+		fail "$name: pinned pages back to 0"
+	else
+		# Files are released before the exit is reported, but give
+		# any deferred work a moment.
+		n=0
+		while [ "$(pinned)" != 0 ] && [ $n -lt 25 ]; do
+			usleep 200000
+			n=$((n + 1))
+		done
+		diag "$name: pinned_pages after qemu: $(pinned)"
+		if [ "$(pinned)" = 0 ]; then
+			pass "$name: pinned pages back to 0"
+		else
+			fail "$name: pinned pages back to 0"
+		fi
+	fi
+}
+
+# skip_run NAME NDEV REASON: the five results of a run that cannot happen.
+skip_run() {
+	skip "$1: qemu up and paused" "$3"
+	skip "$1: info pci lists $2 x 1234:11e8" "$3"
+	skip "$1: pages pinned while qemu runs" "$3"
+	skip "$1: qemu exited 0 on quit" "$3"
+	skip "$1: pinned pages back to 0" "$3"
+}
+
+echo "TAP version 13"
+echo "1..20"
+rm -rf "$WORK"
+mkdir -p "$WORK"
+
+# 1. The host's root over 9p, and QEMU 10 in it.
+t0=$(now)
+for m in $(cat "$NINEP_MODDIR/order" 2>/dev/null); do
+	[ -d "/sys/module/$m" ] || insmod "$NINEP_MODDIR/$m.ko" ||
+		diag "insmod $m failed"
+done
+# A scratch file system: tmpfs, or ramfs where the kernel has no tmpfs to
+# mount (the debug kernel is built without CONFIG_TMPFS).
+scratch_mount() {
+	mount -t tmpfs tmpfs "$1" 2>/dev/null || mount -t ramfs ramfs "$1"
+}
+
+host_ok=0 why_host="no hostroot"
+qroot="" qemu=""
+mkdir -p "$HOST"
+if ! grep -qw 9p /proc/filesystems; then
+	diag "the kernel has no 9p file system"
+elif ! mount -t 9p -o trans=virtio,version=9p2000.L,ro hostroot "$HOST"; then
+	diag "mount -t 9p hostroot failed (is run-guest.sh exporting it?)"
+else
+	mounted="$HOST"
+	if mount -o rbind /dev "$HOST/dev" && mounted="$HOST/dev $mounted" &&
+	   mount -o bind /sys "$HOST/sys" && mounted="$HOST/sys $mounted" &&
+	   mount -o bind /proc "$HOST/proc" && mounted="$HOST/proc $mounted" &&
+	   scratch_mount "$HOST/run" && mounted="$HOST/run $mounted" &&
+	   scratch_mount "$HOST/tmp" && mounted="$HOST/tmp $mounted"; then
+		# The newest unpacked version, as the host names it.
+		for r in $HOST$QEMU10_GLOB; do
+			[ -x "$r/usr/bin/qemu-system-x86_64" ] && qroot=${r#"$HOST"}
+		done
+		if [ -n "$qroot" ]; then
+			qemu=$qroot/usr/bin/qemu-system-x86_64
+			host_ok=1
+		else
+			why_host="no QEMU 10 on the host under $QEMU10_GLOB (run scripts/qemu10.sh ~/.cache/vfiodev there)"
+			diag "$why_host"
+		fi
+	else
+		diag "could not set up the chroot under $HOST"
+	fi
+fi
+if [ $host_ok = 1 ]; then
+	pass "hostroot mounted, QEMU 10 found"
+	diag "hostroot: mounted in $(since "$t0") s; QEMU 10: $qemu"
+elif [ -n "$qroot$mounted" ] && [ "${why_host#no QEMU 10}" != "$why_host" ]; then
+	skip "hostroot mounted, QEMU 10 found" "$why_host"
+else
+	fail "hostroot mounted, QEMU 10 found"
+fi
+
+# 2. The edus, bound to the stack's vfio-pci driver.
+edus=$(find_edus)
+set -- $edus
+edu1=${1:-} edu2=${2:-}
+dev_ok=0
+if [ $host_ok != 1 ]; then
+	skip "edu bound to $DRIVER" "$why_host"
+elif [ -z "$edu1" ]; then
+	diag "no edu alone in its IOMMU group on the root bus"
+	fail "edu bound to $DRIVER"
+elif take "$edu1" 1; then
+	dev_ok=1
+	pass "edu bound to $DRIVER"
+else
+	diag "$edu1: $(dev_state "$edu1")"
+	fail "edu bound to $DRIVER"
+fi
+
+# 3. The cdev path's nodes: /dev/iommu and the edu's VFIO cdev.
+cdev_ok=0 why_cdev="the edu is not bound"
+if [ $host_ok != 1 ]; then
+	why_cdev=$why_host
+	skip "cdev nodes /dev/iommu and /dev/vfio/devices/vfioN" "$why_cdev"
+elif [ $dev_ok != 1 ]; then
+	skip "cdev nodes /dev/iommu and /dev/vfio/devices/vfioN" "$why_cdev"
+elif [ ! -c /dev/iommu ]; then
+	if [ "$STACK" = upstream ]; then
+		why_cdev="no /dev/iommu: this guest kernel has no iommufd (Debian's stock kernel); upstream's cdev path needs the debug kernel"
+		skip "cdev nodes /dev/iommu and /dev/vfio/devices/vfioN" "$why_cdev"
+	else
+		why_cdev="no /dev/iommu"
+		fail "cdev nodes /dev/iommu and /dev/vfio/devices/vfioN"
+	fi
+elif cdev1=$(cdev_of "$edu1"); then
+	cdev_ok=1
+	diag "$edu1: $cdev1 ($(cat "$(dev_dir "$edu1")"/vfio-dev/vfio*/dev))"
+	pass "cdev nodes /dev/iommu and /dev/vfio/devices/vfioN"
+else
+	why_cdev="the edu has no VFIO cdev"
+	diag "$edu1: vfio-dev holds: $(ls "$(dev_dir "$edu1")/vfio-dev" 2>/dev/null)"
+	diag "/dev/vfio holds: $(ls -R /dev/vfio 2>/dev/null | tr '\n' ' ')"
+	fail "cdev nodes /dev/iommu and /dev/vfio/devices/vfioN"
+fi
+
+# 4-8. One edu, through iommufd.
+if [ $cdev_ok = 1 ]; then
+	run_qemu "one edu" 1 -object iommufd,id=iommufd0 \
+		-device "vfio-pci,host=$edu1,iommufd=iommufd0"
+else
+	skip_run "one edu" 1 "$why_cdev"
+fi
+
+# 9-13. Two edus on one iommufd object.
+two_ok=0 why_two=$why_cdev
+if [ $cdev_ok != 1 ] || [ $stuck = 1 ]; then
+	[ $stuck = 1 ] && why_two="a QEMU is stuck"
+elif [ -z "$edu2" ]; then
+	why_two="no second edu alone in its IOMMU group on the root bus"
+	diag "$why_two"
+elif ! take "$edu2" 2; then
+	why_two="the second edu could not be bound to $DRIVER"
+	diag "$edu2: $(dev_state "$edu2")"
+elif ! cdev_of "$edu2" > /dev/null; then
+	why_two="the second edu has no VFIO cdev"
+	diag "$why_two"
+else
+	two_ok=1
+fi
+if [ $two_ok = 1 ]; then
+	run_qemu "two edus" 2 -object iommufd,id=iommufd0 \
+		-device "vfio-pci,host=$edu1,iommufd=iommufd0" \
+		-device "vfio-pci,host=$edu2,iommufd=iommufd0"
+elif [ -n "$edu2" ] && [ $cdev_ok = 1 ] && [ $stuck != 1 ]; then
+	# The second edu exists but could not be made ready: a failure.
+	for t in "qemu up and paused" "info pci lists 2 x 1234:11e8" \
+		 "pages pinned while qemu runs" "qemu exited 0 on quit" \
+		 "pinned pages back to 0"; do
+		fail "two edus: $t"
+	done
+else
+	skip_run "two edus" 2 "$why_two"
+fi
+
+# 14-18. fd passing: /dev/iommu and the edu's cdev opened here.
+why_fd=$why_cdev
+if [ $cdev_ok = 1 ] && [ $stuck != 1 ] &&
+   eval "exec $IOMMU_FD<>/dev/iommu $DEV_FD<>$cdev1"; then
+	diag "fd $IOMMU_FD: $(readlink /proc/$$/fd/$IOMMU_FD), fd $DEV_FD: $(readlink /proc/$$/fd/$DEV_FD)"
+	run_qemu "fd passing" 1 -object "iommufd,id=i0,fd=$IOMMU_FD" \
+		-device "vfio-pci,fd=$DEV_FD,iommufd=i0"
+	eval "exec $IOMMU_FD>&- $DEV_FD>&-"
+elif [ $cdev_ok = 1 ] && [ $stuck != 1 ]; then
+	diag "could not open /dev/iommu and $cdev1"
+	for t in "qemu up and paused" "info pci lists 1 x 1234:11e8" \
+		 "pages pinned while qemu runs" "qemu exited 0 on quit" \
+		 "pinned pages back to 0"; do
+		fail "fd passing: $t"
+	done
+else
+	[ $stuck = 1 ] && why_fd="a QEMU is stuck"
+	skip_run "fd passing" 1 "$why_fd"
+fi
+
+# 19. The edus as they were found (their fds closed first).
+stop_qemu
+close_fds
+if [ -z "$taken" ]; then
+	skip "edus given back as found" "no edu was taken"
+elif [ $stuck = 1 ]; then
+	diag "$taken left bound: a QEMU is stuck"
+	fail "edus given back as found"
+else
+	ok=1
+	for d in $taken; do
+		if give_back "$d"; then
+			diag "$d back: $(dev_state "$d")"
+		else
+			diag "$d: $(dev_state "$d")"
+			ok=0
+		fi
+	done
+	taken=""
+	[ $ok = 1 ] && pass "edus given back as found" || fail "edus given back as found"
+fi
+
+# 20. Every mount undone.
+cleanup
+left=$(awk -v h="$HOST" '$2 == h || index($2, h "/") == 1 { print $2 }' /proc/mounts)
+if [ -z "$left" ]; then
+	pass "every mount undone"
+else
+	diag "still mounted: $left"
+	fail "every mount undone"
+fi
+echo "# Totals: $((num - failed)) ok, $failed failed"
+[ $failed = 0 ]
