@@ -90,6 +90,15 @@ grep -E '^(PASS|FAIL) ' "$B/dropin-stage.out" >> "$results"
 dropin_ok=0
 grep -q '^FAIL ' "$B/dropin-stage.out" || dropin_ok=1
 
+# --- host: QEMU 10 ----------------------------------------------------------
+# QEMU 10 from bookworm-backports, unpacked into the cache (never installed):
+# qemu_cdev runs it in the guest, over 9p, as a client of the cdev path.
+if scripts/qemu10.sh "$CACHE" > "$B/qemu10.log" 2>&1; then
+	record PASS "host: QEMU 10 (bookworm-backports) unpacked for the guest: $(tail -n 1 "$B/qemu10.log")"
+else
+	record FAIL "host: QEMU 10 (bookworm-backports) unpacked for the guest" "$B/qemu10.log"
+fi
+
 # --- guest ------------------------------------------------------------------
 for flavour in "$@"; do
 	case $flavour in

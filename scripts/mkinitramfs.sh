@@ -70,6 +70,10 @@ pick_modules "$root/lib/modules/9p" \
 	netfs 9pnet 9pnet_virtio 9p overlay
 
 cp "$testdir"/list "$root/tests/"
+# Shell code the test scripts source.
+for lib in "$testdir"/*.sh; do
+	[ -e "$lib" ] && install -m 0644 "$lib" "$root/tests/"
+done
 while read -r t; do
 	install -m 0755 "$testdir/$t" "$root/tests/$t"
 done < "$testdir/list"

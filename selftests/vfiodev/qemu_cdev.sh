@@ -35,7 +35,7 @@
 HOST=/host
 # Where scripts/qemu10.sh unpacks QEMU 10 on the host (CACHE=~/.cache/vfiodev,
 # HOME=/root), as the guest sees it over 9p.
-QEMU10_GLOB=/root/.cache/vfiodev/qemu10/*/root
+QEMU10_GLOB='/root/.cache/vfiodev/qemu10/*/root'
 NINEP_MODDIR=/lib/modules/9p
 PINNED=/sys/kernel/debug/vfiodev_iommu/pinned_pages
 WORK=/tmp/qemu_cdev
@@ -48,22 +48,11 @@ STACK=${VFIODEV_STACK:-ours}
 STALL=60
 # The fds handed to QEMU in the fd= run.
 IOMMU_FD=5 DEV_FD=6
+RUN_AFTER=		# run_qemu calls it once its QEMU is gone
 
 DRIVER=vfio-pci
 
-# --- TAP ----------------------------------------------------------------
-num=0 failed=0
-pass() { num=$((num + 1)); echo "ok $num $1"; }
-fail() { num=$((num + 1)); failed=$((failed + 1)); echo "not ok $num $1"; }
-skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
-diag() { echo "# $*"; }
-# Prints a file as diagnostics, without carriage returns or the escape
-# sequences of QEMU's line editor.
-diag_file() { tr -d '\r' < "$1" | sed 's/\x1b\[[0-9]*[A-Za-z]//g; s/^/# | /'; }
-
-# Seconds since boot, to the hundredth.
-now() { cut -d ' ' -f 1 /proc/uptime; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+. "$(dirname "$0")/qemu_lib.sh"
 
 # --- state for clean-up ---------------------------------------------------
 mounted=""		# mount points to undo, innermost first
@@ -74,29 +63,8 @@ stuck=0			# a QEMU that would not die holds them
 # Closes every fd this script opened for QEMU: a device's release (and so
 # its unbind) waits for its last fd.
 close_fds() {
-	exec 3>&- 2>/dev/null
-	eval "exec $IOMMU_FD>&- $DEV_FD>&-" 2>/dev/null
-}
-
-# Kills QEMU if it still runs.  A QEMU stuck in the kernel may not die:
-# then it is left alone (and so are its devices) rather than waited for.
-stop_qemu() {
-	local i=0
-
-	alive || { qpid=""; return 0; }
-	diag "killing QEMU (pid $qpid)"
-	kill -9 "$qpid" 2>/dev/null
-	while alive && [ $i -lt 50 ]; do
-		usleep 200000
-		i=$((i + 1))
-	done
-	if alive; then
-		diag "QEMU (pid $qpid) does not die: $(cat "/proc/$qpid/wchan" 2>/dev/null)"
-		stuck=1
-		return 1
-	fi
-	wait "$qpid" 2>/dev/null
-	qpid=""
+	exec 3>&-
+	eval "exec $IOMMU_FD>&- $DEV_FD>&-"
 }
 
 cleanup() {
@@ -120,36 +88,6 @@ trap cleanup EXIT
 trap 'diag "interrupted"; exit 1' INT TERM
 
 # --- the devices ----------------------------------------------------------
-dev_dir() { echo "/sys/bus/pci/devices/$1"; }
-
-driver_of() {
-	if [ -e "$(dev_dir "$1")/driver" ]; then
-		basename "$(readlink "$(dev_dir "$1")/driver")"
-	fi
-}
-
-dev_state() {
-	echo "driver '$(driver_of "$1")', override '$(cat "$(dev_dir "$1")/driver_override")'"
-}
-
-# The edus on the root bus whose IOMMU group holds nothing else.
-find_edus() {
-	for d in /sys/bus/pci/devices/0000:00:*; do
-		[ "$(cat "$d/vendor")" = 0x1234 ] || continue
-		[ "$(cat "$d/device")" = 0x11e8 ] || continue
-		[ -e "$d/iommu_group" ] || continue
-		set -- "$d"/iommu_group/devices/*
-		[ $# = 1 ] || continue
-		basename "$d"
-	done
-}
-
-unbind() {
-	if [ -e "$(dev_dir "$1")/driver" ]; then
-		echo "$1" > "$(dev_dir "$1")/driver/unbind"
-	fi
-}
-
 # take BDF: remembers how BDF was found, then binds it to vfio-pci.
 take() {
 	local ovr
@@ -207,75 +145,6 @@ cdev_of() {
 	return 1
 }
 
-# --- QEMU's monitor ---------------------------------------------------------
-# QEMU runs and is not a zombie waiting to be reaped.
-alive() {
-	[ -n "$qpid" ] && [ -r "/proc/$qpid/stat" ] &&
-		[ "$(awk '{ print $3 }' "/proc/$qpid/stat" 2>/dev/null)" != Z ]
-}
-
-# The monitor prints "(qemu) " each time it is ready for a command: waiting
-# for the Nth prompt is waiting for the (N-1)th command to be done.
-prompts() { grep -o '(qemu)' "$WORK/qemu.out" 2>/dev/null | wc -l; }
-
-# QEMU's progress: its CPU time (user + system ticks) and how much it has
-# printed.  It changes while QEMU computes, however slowly.
-progress() {
-	echo "$(awk '{ print $14 + $15 }' "/proc/$qpid/stat" 2>/dev/null):$(wc -c < "$WORK/qemu.out")"
-}
-
-# Returns 0 when QEMU has made no progress for STALL seconds (stuck),
-# 1 otherwise; keeps its state in $p_mark and $p_since.
-stalled() {
-	local cur
-
-	cur=$(progress)
-	if [ "$cur" != "$p_mark" ]; then
-		p_mark=$cur
-		p_since=$(now | cut -d . -f 1)
-		return 1
-	fi
-	[ $(($(now | cut -d . -f 1) - p_since)) -ge $STALL ]
-}
-
-# wait_prompt COUNT: 0 once the monitor printed its COUNTth prompt; 1 if
-# QEMU ended first, 2 if it got stuck.
-wait_prompt() {
-	p_mark= p_since=$(now | cut -d . -f 1)
-	while [ "$(prompts)" -lt "$1" ]; do
-		alive || return 1
-		stalled && return 2
-		usleep 200000
-	done
-}
-
-# wait_exit: 0 once QEMU has exited (its status in $qrc), 2 if it got
-# stuck before.
-wait_exit() {
-	p_mark= p_since=$(now | cut -d . -f 1)
-	while alive; do
-		stalled && return 2
-		usleep 200000
-	done
-	wait "$qpid"
-	qrc=$?
-	qpid=""
-}
-
-# Why a wait did not end as hoped, from wait_prompt's status.
-why_not() {
-	case $1 in
-	1) echo "QEMU exited" ;;
-	*) echo "QEMU made no progress (no CPU time, no output) for $STALL s: stuck" ;;
-	esac
-}
-
-# What QEMU printed after its Nth prompt (1-based), without CRs.
-after_prompt() {
-	tr -d '\r' < "$WORK/qemu.out" |
-		awk -v n="$1" '{ while ((i = index($0, "(qemu)")) > 0) { c++; $0 = substr($0, i + 6) } if (c >= n) print }'
-}
-
 pinned() { cat "$PINNED" 2>/dev/null; }
 
 # run_qemu NAME NDEV ARGS...: one QEMU 10 run, five results: up and paused,
@@ -286,44 +155,23 @@ run_qemu() {
 	local name=$1 ndev=$2 started=0 rc t0 n before lck
 
 	shift 2
-	rm -f "$WORK/qemu.out" "$WORK/monitor"
 	before=$(pinned)
-	mkfifo "$WORK/monitor"
-	# Read and write: opening it does not wait for a reader, and QEMU
-	# never sees an end of file while the test runs.
-	exec 3<>"$WORK/monitor"
-	t0=$(now)
-	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
-		QEMU_MODULE_DIR="$qroot/usr/lib/x86_64-linux-gnu/qemu" \
+	if qemu_start QEMU_MODULE_DIR="$qroot/usr/lib/x86_64-linux-gnu/qemu" \
 		LD_LIBRARY_PATH="$qroot/usr/lib/x86_64-linux-gnu" \
 		chroot "$HOST" "$qemu" -L "$qroot/usr/share/qemu" \
 		-M q35 -accel tcg -m 256 -S -display none -nodefaults \
-		-monitor stdio "$@" \
-		< "$WORK/monitor" > "$WORK/qemu.out" 2>&1 3>&- &
-	qpid=$!
-	# The first prompt may come before the machine and its devices are
-	# made: only an answer to a command says that QEMU got through all
-	# of it (a vfio-pci that fails ends QEMU there).
-	wait_prompt 1 && echo "info status" >&3 && wait_prompt 2
-	rc=$?
-	if [ $rc = 0 ] && after_prompt 1 | grep -q 'VM status: paused'; then
+		-monitor stdio "$@"; then
 		started=1
 		pass "$name: qemu up and paused"
 		diag "$name: up and paused after $(since "$t0") s"
 	else
-		[ $rc = 0 ] && diag "QEMU is not paused" || diag "$(why_not $rc)"
-		diag_file "$WORK/qemu.out"
 		fail "$name: qemu up and paused"
 	fi
 
 	# The devices as QEMU's guest sees them.
 	if [ $started = 1 ]; then
 		t0=$(now)
-		echo "info pci" >&3
-		wait_prompt 3
-		rc=$?
-		if [ $rc = 0 ]; then
-			after_prompt 2 > "$WORK/info-pci"
+		if qemu_cmd "info pci" 3 "$WORK/info-pci"; then
 			n=$(grep -c 'PCI device 1234:11e8' "$WORK/info-pci")
 			diag "$name: info pci took $(since "$t0") s, lists $n edu(s)"
 			if [ "$n" = "$ndev" ]; then
@@ -333,8 +181,6 @@ run_qemu() {
 				fail "$name: info pci lists $ndev x 1234:11e8"
 			fi
 		else
-			diag "$(why_not $rc)"
-			diag_file "$WORK/qemu.out"
 			fail "$name: info pci lists $ndev x 1234:11e8"
 			started=0
 		fi
@@ -361,26 +207,17 @@ run_qemu() {
 
 	# quit.
 	if [ $started = 1 ]; then
-		t0=$(now)
-		echo "quit" >&3
-		if wait_exit; then
-			diag "$name: exited $qrc, $(since "$t0") s after quit"
-			if [ "$qrc" = 0 ]; then
-				pass "$name: qemu exited 0 on quit"
-			else
-				diag_file "$WORK/qemu.out"
-				fail "$name: qemu exited 0 on quit"
-			fi
-		else
-			diag "QEMU still runs after quit: $(why_not 2)"
-			fail "$name: qemu exited 0 on quit"
-		fi
+		qemu_quit "$name: qemu exited 0 on quit"
 	else
 		skip "$name: qemu exited 0 on quit" "qemu did not start"
 	fi
 	# Whatever happened, no QEMU past this point.
 	stop_qemu
 	exec 3>&-
+	[ -z "$RUN_AFTER" ] || $RUN_AFTER
+	# What QEMU complained about, even in a run that passed.
+	tr -d '\r' < "$WORK/qemu.out" 2>/dev/null |
+		grep -iE 'warn|error|fail' | sed "s/^/# $name: qemu: /"
 
 	# Every pinned page given back.
 	if [ "$STACK" = upstream ]; then
@@ -423,43 +260,19 @@ mkdir -p "$WORK"
 
 # 1. The host's root over 9p, and QEMU 10 in it.
 t0=$(now)
-for m in $(cat "$NINEP_MODDIR/order" 2>/dev/null); do
-	[ -d "/sys/module/$m" ] || insmod "$NINEP_MODDIR/$m.ko" ||
-		diag "insmod $m failed"
-done
-# A scratch file system: tmpfs, or ramfs where the kernel has no tmpfs to
-# mount (the debug kernel is built without CONFIG_TMPFS).
-scratch_mount() {
-	mount -t tmpfs tmpfs "$1" 2>/dev/null || mount -t ramfs ramfs "$1"
-}
-
 host_ok=0 why_host="no hostroot"
 qroot="" qemu=""
-mkdir -p "$HOST"
-if ! grep -qw 9p /proc/filesystems; then
-	diag "the kernel has no 9p file system"
-elif ! mount -t 9p -o trans=virtio,version=9p2000.L,ro hostroot "$HOST"; then
-	diag "mount -t 9p hostroot failed (is run-guest.sh exporting it?)"
-else
-	mounted="$HOST"
-	if mount -o rbind /dev "$HOST/dev" && mounted="$HOST/dev $mounted" &&
-	   mount -o bind /sys "$HOST/sys" && mounted="$HOST/sys $mounted" &&
-	   mount -o bind /proc "$HOST/proc" && mounted="$HOST/proc $mounted" &&
-	   scratch_mount "$HOST/run" && mounted="$HOST/run $mounted" &&
-	   scratch_mount "$HOST/tmp" && mounted="$HOST/tmp $mounted"; then
-		# The newest unpacked version, as the host names it.
-		for r in $HOST$QEMU10_GLOB; do
-			[ -x "$r/usr/bin/qemu-system-x86_64" ] && qroot=${r#"$HOST"}
-		done
-		if [ -n "$qroot" ]; then
-			qemu=$qroot/usr/bin/qemu-system-x86_64
-			host_ok=1
-		else
-			why_host="no QEMU 10 on the host under $QEMU10_GLOB (run scripts/qemu10.sh ~/.cache/vfiodev there)"
-			diag "$why_host"
-		fi
+if hostroot_mount; then
+	# The newest unpacked version, as the host names it.
+	for r in $HOST$QEMU10_GLOB; do
+		[ -x "$r/usr/bin/qemu-system-x86_64" ] && qroot=${r#"$HOST"}
+	done
+	if [ -n "$qroot" ]; then
+		qemu=$qroot/usr/bin/qemu-system-x86_64
+		host_ok=1
 	else
-		diag "could not set up the chroot under $HOST"
+		why_host="no QEMU 10 on the host under $QEMU10_GLOB (run scripts/qemu10.sh ~/.cache/vfiodev there)"
+		diag "$why_host"
 	fi
 fi
 if [ $host_ok = 1 ]; then
@@ -557,11 +370,15 @@ fi
 # 14-18. fd passing: /dev/iommu and the edu's cdev opened here.
 why_fd=$why_cdev
 if [ $cdev_ok = 1 ] && [ $stuck != 1 ] &&
-   eval "exec $IOMMU_FD<>/dev/iommu $DEV_FD<>$cdev1"; then
+   command eval "exec $IOMMU_FD<>/dev/iommu $DEV_FD<>$cdev1"; then
 	diag "fd $IOMMU_FD: $(readlink /proc/$$/fd/$IOMMU_FD), fd $DEV_FD: $(readlink /proc/$$/fd/$DEV_FD)"
+	# This shell's copies keep the iommufd context and the device open
+	# after QEMU: closed before the pinned count is checked.
+	RUN_AFTER=close_fds
 	run_qemu "fd passing" 1 -object "iommufd,id=i0,fd=$IOMMU_FD" \
 		-device "vfio-pci,fd=$DEV_FD,iommufd=i0"
-	eval "exec $IOMMU_FD>&- $DEV_FD>&-"
+	RUN_AFTER=
+	close_fds
 elif [ $cdev_ok = 1 ] && [ $stuck != 1 ]; then
 	diag "could not open /dev/iommu and $cdev1"
 	for t in "qemu up and paused" "info pci lists 1 x 1234:11e8" \
