@@ -43,10 +43,7 @@ cache=$(cd "$cache" && pwd)
 log() { printf 'qemu10: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-# The mirror and keyring this host's own sources use.
-mirror=http://deb.debian.org/debian
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-[ -f "$keyring" ] || die "no $keyring (debian-archive-keyring)"
+. "$(dirname "${BASH_SOURCE[0]}")/private-apt.sh"
 
 # The directory name: the version without the epoch's colon.
 top=$cache/qemu10/${VERSION#*:}
@@ -56,47 +53,8 @@ libdir=$root/usr/lib/x86_64-linux-gnu
 
 apt_dir=$cache/apt-bpo
 setup_apt() {
-	mkdir -p "$apt_dir"/etc/apt.conf.d "$apt_dir"/etc/preferences.d \
-		 "$apt_dir"/etc/sources.list.d "$apt_dir"/etc/trusted.gpg.d \
-		 "$apt_dir"/lists/partial "$apt_dir"/cache/archives/partial "$apt_dir"/log
-	cat > "$apt_dir/etc/sources.list" <<-EOT
-	deb [signed-by=$keyring] $mirror bookworm-backports main
-	deb [signed-by=$keyring] $mirror bookworm main
-	EOT
-	[ -f "$apt_dir/status" ] || : > "$apt_dir/status"
-	cat > "$apt_dir/apt.conf" <<-EOT
-	// Written by scripts/qemu10.sh; a private apt for bookworm-backports.
-	Dir "/";
-	Dir::Etc "$apt_dir/etc/";
-	Dir::Etc::main "/dev/null";
-	Dir::Etc::parts "$apt_dir/etc/apt.conf.d/";
-	Dir::Etc::sourcelist "$apt_dir/etc/sources.list";
-	Dir::Etc::sourceparts "$apt_dir/etc/sources.list.d/";
-	Dir::Etc::preferences "$apt_dir/etc/preferences";
-	Dir::Etc::preferencesparts "$apt_dir/etc/preferences.d/";
-	Dir::Etc::trusted "$apt_dir/etc/trusted.gpg";
-	Dir::Etc::trustedparts "$apt_dir/etc/trusted.gpg.d/";
-	Dir::State "$apt_dir/";
-	Dir::State::lists "$apt_dir/lists/";
-	Dir::State::status "$apt_dir/status";
-	Dir::Cache "$apt_dir/cache/";
-	Dir::Log "$apt_dir/log/";
-	APT::Architecture "amd64";
-	APT::Architectures { "amd64"; };
-	APT::Install-Recommends "false";
-	APT::Install-Suggests "false";
-	APT::Sandbox::User "root";
-	Acquire::Languages "none";
-	EOT
-}
-bapt_get() { APT_CONFIG=$apt_dir/apt.conf apt-get -q "$@"; }
-
-apt_updated=
-apt_update_once() {
-	[ -n "$apt_updated" ] && return 0
-	log "apt-get update (private, bookworm + bookworm-backports)"
-	bapt_get -qq update >&2
-	apt_updated=1
+	private_apt_setup "$apt_dir" "bookworm + bookworm-backports" \
+		"bookworm-backports main" "bookworm main"
 }
 
 # download DIR PKG=VER...: the lists of an earlier run may do; they are
@@ -105,10 +63,10 @@ download() {
 	local dir=$1
 	shift
 	if ls "$apt_dir"/lists/*_Packages* >/dev/null 2>&1; then
-		(cd "$dir" && bapt_get -qq download "$@" >/dev/null 2>&1) && return 0
+		(cd "$dir" && papt_get -qq download "$@" >/dev/null 2>&1) && return 0
 	fi
-	apt_update_once
-	(cd "$dir" && bapt_get -qq download "$@" >&2)
+	papt_update_once
+	(cd "$dir" && papt_get -qq download "$@" >&2)
 }
 
 # The libraries the binary needs that the dynamic loader does not find.
@@ -123,7 +81,7 @@ package_for() {
 	base=$(printf '%s\n' "$lib" | sed -E 's/\.so(\.|$)/ /; s/^lib//' | awk '{
 		n = $1; v = $2; sub(/\..*/, "", v); gsub(/_/, "-", n)
 		if (n ~ /[0-9]$/) n = n "-"; print "lib" tolower(n) v }')
-	APT_CONFIG=$apt_dir/apt.conf apt-cache show "$base" >/dev/null 2>&1 &&
+	papt_cache show "$base" >/dev/null 2>&1 &&
 		printf '%s\n' "$base"
 }
 

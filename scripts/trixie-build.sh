@@ -55,58 +55,17 @@ out=$(cd "$out" && pwd)
 log() { printf 'trixie-build: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-# The mirror and keyring this host's own sources use.
-mirror=http://deb.debian.org/debian
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-[ -f "$keyring" ] || die "no $keyring (debian-archive-keyring)"
+. "$repo/scripts/private-apt.sh"
 
 apt_dir=$cache/apt-trixie
-mkdir -p "$apt_dir"/etc/apt.conf.d "$apt_dir"/etc/preferences.d \
-	 "$apt_dir"/etc/sources.list.d "$apt_dir"/etc/trusted.gpg.d \
-	 "$apt_dir"/lists/partial "$apt_dir"/cache/archives/partial "$apt_dir"/log
-echo "deb [signed-by=$keyring] $mirror trixie main" > "$apt_dir/etc/sources.list"
-[ -f "$apt_dir/status" ] || : > "$apt_dir/status"
-cat > "$apt_dir/apt.conf" <<EOT
-// Written by scripts/trixie-build.sh; a private apt for Debian 13.
-Dir "/";
-Dir::Etc "$apt_dir/etc/";
-Dir::Etc::main "/dev/null";
-Dir::Etc::parts "$apt_dir/etc/apt.conf.d/";
-Dir::Etc::sourcelist "$apt_dir/etc/sources.list";
-Dir::Etc::sourceparts "$apt_dir/etc/sources.list.d/";
-Dir::Etc::preferences "$apt_dir/etc/preferences";
-Dir::Etc::preferencesparts "$apt_dir/etc/preferences.d/";
-Dir::Etc::trusted "$apt_dir/etc/trusted.gpg";
-Dir::Etc::trustedparts "$apt_dir/etc/trusted.gpg.d/";
-Dir::State "$apt_dir/";
-Dir::State::lists "$apt_dir/lists/";
-Dir::State::status "$apt_dir/status";
-Dir::Cache "$apt_dir/cache/";
-Dir::Log "$apt_dir/log/";
-APT::Architecture "amd64";
-APT::Architectures { "amd64"; };
-APT::Install-Recommends "false";
-APT::Install-Suggests "false";
-APT::Sandbox::User "root";
-Acquire::Languages "none";
-EOT
-tapt_get() { APT_CONFIG=$apt_dir/apt.conf apt-get -q "$@"; }
-tapt_cache() { APT_CONFIG=$apt_dir/apt.conf apt-cache "$@"; }
-
-apt_updated=
-apt_update_once() {
-	[ -n "$apt_updated" ] && return 0
-	log "apt-get update (private, trixie)"
-	tapt_get -qq update >&2
-	apt_updated=1
-}
+private_apt_setup "$apt_dir" "Debian 13" "trixie main" || exit 1
 
 candidate() {
-	tapt_cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p' | grep -vx '(none)'
+	papt_cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p' | grep -vx '(none)'
 }
 
 pick_kver() {
-	tapt_cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb13-amd64$' 2>/dev/null |
+	papt_cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb13-amd64$' 2>/dev/null |
 		sed -n 's/^linux-headers-\(6\.12\.[0-9]*+deb13-amd64\) .*/\1/p' |
 		sort -t. -k3,3nr | while read -r v; do
 			if candidate "linux-headers-${v%-amd64}-common" >/dev/null &&
@@ -120,7 +79,7 @@ pick_kver() {
 if [ -z "$kver" ]; then
 	kver=$(pick_kver)
 	if [ -z "$kver" ]; then
-		apt_update_once
+		papt_update_once
 		kver=$(pick_kver)
 	fi
 	[ -n "$kver" ] || die "trixie offers no linux-headers-6.12.*+deb13-amd64"
@@ -152,7 +111,7 @@ resolve() {
 		[ "$(candidate "$p")" = "$ver" ] ||
 			die "$p is not at linux-headers-$kver's version $ver"
 	done
-	pkgs=$(tapt_get -s install "linux-kbuild-$abi=$ver" gcc-14 2>/dev/null |
+	pkgs=$(papt_get -s install "linux-kbuild-$abi=$ver" gcc-14 2>/dev/null |
 		sed -n 's/^Inst \([^ ]*\) (\([^ ]*\) .*/\1=\2/p')
 	[ -n "$pkgs" ] || return 1
 	printf '%s\n' "linux-headers-$kver=$ver" "linux-headers-$abi-common=$ver" \
@@ -190,11 +149,11 @@ unpack() {
 	trap 'rm -rf "$tmp"' EXIT
 	download() {
 		list=$(resolve) && mapfile -t pkgs <<< "$list" &&
-			(cd "$tmp" && tapt_get -qq download "${pkgs[@]}" >&2)
+			(cd "$tmp" && papt_get -qq download "${pkgs[@]}" >&2)
 	}
 	# The lists of an earlier run may do; refresh them when they do not.
 	if ! download; then
-		apt_update_once
+		papt_update_once
 		download || die "cannot fetch trixie's $kver packages"
 	fi
 	rm -rf "$top"
