@@ -80,6 +80,12 @@ do_install() {
 	fi
 	# A staging root is the caller's: made if missing, never removed.
 	[ -z "$DESTDIR" ] || mkdir -p "$DESTDIR"
+	# A real install builds the modules with DKMS: say so before anything
+	# is copied.
+	if [ -z "$DESTDIR" ] && ! command -v dkms > /dev/null; then
+		log "DKMS is needed to build the modules: apt-get install dkms linux-headers-\$(uname -r)"
+		exit 1
+	fi
 	mkdirs "$(dirname "$manifest_path")"
 	# The manifest's own directories first, so uninstall removes them last.
 	trap 'printf "%s\n" "${entries[@]}" > "$manifest"' EXIT
