@@ -20,25 +20,12 @@
 #define VFIODEV_PCI_CORE_NS	"VFIODEV_PCI_CORE"
 #define VFIODEV_KUNIT_NS	"EXPORTED_FOR_KUNIT_TESTING"
 #define VFIODEV_IOMMU_NS	"VFIODEV_IOMMU"
-#define VFIODEV_IOMMUFD_INTERNAL_NS "IOMMUFD_INTERNAL"
 #else
 #define VFIODEV_NS		VFIODEV
 #define VFIODEV_PCI_CORE_NS	VFIODEV_PCI_CORE
 #define VFIODEV_KUNIT_NS	EXPORTED_FOR_KUNIT_TESTING
 #define VFIODEV_IOMMU_NS	VFIODEV_IOMMU
-#define VFIODEV_IOMMUFD_INTERNAL_NS IOMMUFD_INTERNAL
 #endif
-
-/*
- * Exported by the IOMMU core for iommufd (namespace IOMMUFD_INTERNAL) but
- * declared only in drivers/iommu/iommu-priv.h, which no headers package
- * ships: it switches a group to another domain without a window in which
- * DMA is blocked, which VFIO_DEVICE_ATTACH_IOMMUFD_PT promises.
- */
-struct iommu_group;
-struct iommu_domain;
-int iommu_group_replace_domain(struct iommu_group *group,
-			       struct iommu_domain *new_domain);
 
 /*
  * A paging domain sized for @dev's IOMMU, as upstream's iommufd allocates

@@ -136,7 +136,32 @@ static void vdiommu_group_unreserve(struct vdiommu_group *igroup,
 }
 
 /*
- * Moves the attached devices of @igroup from @cur to @hwpt in one step.
+ * Switches @igroup from domain @from to @to.  The IOMMU core offers a
+ * switch without a gap only to in-tree iommufd (its declaration is
+ * private), so this detaches and attaches: while the group is owned for
+ * user space, detaching puts it on the core's blocking domain, so DMA in
+ * between faults and reaches nothing.  If @to refuses the group, @from is
+ * attached again, as it was a moment before.
+ */
+static int vdiommu_group_switch_domain(struct vdiommu_group *igroup,
+				       struct iommu_domain *from,
+				       struct iommu_domain *to)
+{
+	int ret, undo;
+
+	iommu_detach_group(from, igroup->group);
+	ret = iommu_attach_group(to, igroup->group);
+	if (!ret)
+		return 0;
+	undo = iommu_attach_group(from, igroup->group);
+	if (undo)
+		pr_warn_ratelimited("group %d left blocked: %d\n",
+				    iommu_group_id(igroup->group), undo);
+	return ret;
+}
+
+/*
+ * Moves the attached devices of @igroup from @cur to @hwpt.
  * Their reserved regions move to the new IOAS first.
  */
 static int vdiommu_group_replace(struct vdiommu_group *igroup,
@@ -151,7 +176,7 @@ static int vdiommu_group_replace(struct vdiommu_group *igroup,
 		if (ret)
 			return ret;
 	}
-	ret = iommu_group_replace_domain(igroup->group, hwpt->domain);
+	ret = vdiommu_group_switch_domain(igroup, cur->domain, hwpt->domain);
 	if (ret) {
 		if (move)
 			vdiommu_group_unreserve(igroup, &hwpt->ioas->iopt);

@@ -177,7 +177,7 @@ static int vdiommu_map_prot(u32 flags)
 int vdiommu_ioas_map(struct vdiommu_ctx *ictx, void *ucmd)
 {
 	struct iommu_ioas_map *cmd = ucmd;
-	unsigned long iova = cmd->iova;
+	unsigned long iova = cmd->iova, undone;
 	struct vdiommu_ioas *ioas;
 	int ret;
 
@@ -200,8 +200,17 @@ int vdiommu_ioas_map(struct vdiommu_ctx *ictx, void *ucmd)
 	ret = vdiommu_ioas_map_user(ictx, ioas, cmd->user_va, cmd->length,
 				    &iova, vdiommu_map_prot(cmd->flags),
 				    cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
-	if (!ret)
-		cmd->iova = iova;
+	if (ret)
+		goto out_put;
+	/*
+	 * A caller that cannot be told the IOVA would not know what to
+	 * unmap: take the mapping back.  Upstream keeps it.
+	 */
+	cmd->iova = iova;
+	ret = vdiommu_ucmd_respond(cmd);
+	if (ret)
+		vdiommu_iopt_unmap(&ioas->iopt, iova, cmd->length, &undone);
+out_put:
 	vdiommu_put_object(ictx, &ioas->obj);
 	return ret;
 }

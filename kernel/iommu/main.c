@@ -14,7 +14,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/debugfs.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -26,9 +25,6 @@
 
 #include "../compat.h"
 #include "vdiommu_priv.h"
-
-/* Pages pinned by all contexts: a test hook (debugfs), never a limit. */
-atomic_long_t vdiommu_pinned_pages;
 
 struct vdiommu_object_ops {
 	void (*destroy)(struct vdiommu_object *obj);
@@ -500,16 +496,6 @@ static struct miscdevice vdiommu_vfio_misc = {
 	.mode = 0666,
 };
 
-static struct dentry *vdiommu_debugfs;
-
-static int vdiommu_pinned_get(void *data, u64 *val)
-{
-	*val = atomic_long_read(&vdiommu_pinned_pages);
-	return 0;
-}
-DEFINE_DEBUGFS_ATTRIBUTE(vdiommu_pinned_fops, vdiommu_pinned_get, NULL,
-			 "%llu\n");
-
 /*
  * This module is named iommufd and upstream's vfio.ko is named vfio, as our
  * core is: the module loader refuses a second module of a name already
@@ -545,15 +531,11 @@ static int __init vdiommu_init(void)
 		misc_deregister(&vdiommu_misc);
 		return ret;
 	}
-	vdiommu_debugfs = debugfs_create_dir("vfiodev_iommu", NULL);
-	debugfs_create_file_unsafe("pinned_pages", 0400, vdiommu_debugfs,
-				   NULL, &vdiommu_pinned_fops);
 	return 0;
 }
 
 static void __exit vdiommu_exit(void)
 {
-	debugfs_remove_recursive(vdiommu_debugfs);
 	misc_deregister(&vdiommu_vfio_misc);
 	misc_deregister(&vdiommu_misc);
 }
@@ -563,7 +545,6 @@ module_exit(vdiommu_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("iommufd (vfiodev): iommufd-compatible /dev/iommu and the /dev/vfio/vfio container");
-MODULE_IMPORT_NS(VFIODEV_IOMMUFD_INTERNAL_NS);
 /* Opening /dev/vfio/vfio loads us (kmod's static nodes), as upstream. */
 MODULE_ALIAS_MISCDEV(VFIO_MINOR);
 MODULE_ALIAS("devname:vfio/vfio");

@@ -219,7 +219,6 @@ struct vdiommu_pages *vdiommu_pages_get(struct vdiommu_ctx *ictx,
 	ret = vdiommu_pin(uptr, npages, writable, array);
 	if (ret)
 		goto err_uncharge;
-	atomic_long_add(npages, &vdiommu_pinned_pages);
 
 	mutex_lock(&ictx->pages_lock);
 	interval_tree_insert(&pages->node, &ictx->pages_itree);
@@ -254,7 +253,6 @@ void vdiommu_pages_put(struct vdiommu_pages *pages)
 
 	unpin_user_pages_dirty_lock(pages->pages, pages->npages,
 				    pages->writable);
-	atomic_long_sub(pages->npages, &vdiommu_pinned_pages);
 	vdiommu_pages_uncharge(pages);
 	free_uid(pages->source_user);
 	mmdrop(pages->source_mm);

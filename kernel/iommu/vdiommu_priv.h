@@ -273,7 +273,6 @@ int vdiommu_object_remove(struct vdiommu_ctx *ictx,
 			  struct vdiommu_object *to_destroy, u32 id);
 void vdiommu_object_destroy_user(struct vdiommu_ctx *ictx,
 				 struct vdiommu_object *obj);
-extern atomic_long_t vdiommu_pinned_pages;
 
 /* ioas.c */
 void vdiommu_ioas_destroy(struct vdiommu_object *obj);

@@ -15,16 +15,11 @@
 # Output: kselftest TAP.  Exit status 1 if a result failed.
 
 R=${VFIODEV_DROPIN:-}
-PINNED=/sys/kernel/debug/vfiodev_iommu/pinned_pages
 PCI=/sys/bus/pci/devices
 OURS="iommufd vfio vfio_pci_core vfio_pci edu_vfio_pci"
 NTESTS=10
 
-num=0 failed=0
-pass() { num=$((num + 1)); echo "ok $num $1"; }
-fail() { num=$((num + 1)); failed=$((failed + 1)); echo "not ok $num $1"; }
-skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
-diag() { echo "# $*"; }
+. "$(dirname "$0")/qemu_lib.sh"
 check() {	# check NAME CMD...: one result, CMD's output as diagnostics
 	name=$1
 	shift
@@ -39,7 +34,6 @@ check() {	# check NAME CMD...: one result, CMD's output as diagnostics
 # The host's programs, found on the host's PATH (busybox's chroot would run
 # its own applets of the same names).
 in_root() { chroot "$R" /usr/bin/env PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
-driver_of() { basename "$(readlink "$PCI/$1/driver" 2>/dev/null)" 2>/dev/null; }
 find_class() {	# the first device of PCI class $1
 	for d in "$PCI"/*; do
 		[ "$(cat "$d/class")" = "$1" ] && { echo "${d##*/}"; return 0; }
@@ -171,14 +165,14 @@ check "dpdk-devbind.py -b vfio-pci binds the e1000e and --status lists it" devbi
 # the e1000 PMD's register access and queue set-up; pins released after.
 testpmd() {
 	[ "$(driver_of "$nic")" = vfio-pci ] || { echo "e1000e not bound"; return 1; }
-	before=$(cat "$PINNED")
+	before=$(pinned) || { echo "no pinned-page count"; return 1; }
 	printf 'show port info 0\nstart tx_first\nstop\nport stop 0\nquit\n' |
 		in_root dpdk-testpmd -l 0-1 -n 1 --no-huge -m 256 --no-telemetry \
 			--file-prefix vfiodev -a "$nic" -- -i --total-num-mbufs=2048 \
 			> /tmp/testpmd.out 2>&1
 	rc=$?
 	cat /tmp/testpmd.out
-	echo "exit status $rc, pinned pages $before before, $(cat "$PINNED") after"
+	echo "exit status $rc, pinned pages $before before, $(pinned) after"
 	[ $rc = 0 ] || return 1
 	grep -q 'EAL: Using IOMMU type 1 (Type 1)' /tmp/testpmd.out || return 1
 	grep -q "Infos for port 0" /tmp/testpmd.out || return 1
@@ -186,7 +180,7 @@ testpmd() {
 	# tx_first sent a burst: the NIC fetched descriptors and packets from
 	# user memory through the IOMMU mappings EAL made.
 	grep -Eq 'TX-packets: [1-9]' /tmp/testpmd.out || return 1
-	[ "$(cat "$PINNED")" = "$before" ]
+	[ "$(pinned)" = "$before" ]
 }
 check "dpdk-testpmd starts the e1000e through vfio-pci and quits with every pin released" \
 	testpmd

@@ -241,15 +241,10 @@ TEST_F_TIMEOUT(sweep, unbind, 600)
 	TH_LOG("swept %d injection points", n - 1);
 }
 
-/* Pages our /dev/iommu holds pinned, all contexts together. */
+/* Pages pinned in the guest (/proc/vmstat). */
 static long pinned_pages(void)
 {
-	char buf[32];
-	int ret;
-
-	ret = sysfs_read("/sys/kernel/debug/vfiodev_iommu/pinned_pages", buf,
-			 sizeof(buf));
-	return ret ? ret : strtol(buf, NULL, 10);
+	return guest_pinned_pages();
 }
 
 #define SWEEP_MAP_LEN	(64 * 4096)
@@ -442,6 +437,77 @@ TEST_F_TIMEOUT(sweep, legacy_open, 900)
 	ASSERT_GT(FAIL_NTH_MAX, n);
 	EXPECT_EQ(0, ret);
 	TH_LOG("swept %d injection points", n - 1);
+	sweep_device_end(_metadata, self, buf, before);
+}
+
+/*
+ * The ioctls that create an object reply before they publish it: whatever
+ * fails, an allocation or the copy of the reply to user space
+ * (fail_usercopy), no object is left that the caller was not told the ID
+ * of.  IOMMU_IOAS_ALLOC, then IOMMU_HWPT_ALLOC for a bound device.
+ */
+TEST_F_TIMEOUT(sweep, object_replies, 900)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct iommu_hwpt_alloc halloc = { .size = sizeof(halloc) };
+	uint32_t keep[2], ioas, stray;
+	int ifd, dfd, n, ret, hit;
+	long before;
+	void *buf;
+
+	before = sweep_device_begin(_metadata, self, &buf);
+	ASSERT_NE(MAP_FAILED, buf);
+	ifd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, ifd);
+
+	for (n = 1; n < FAIL_NTH_MAX; n++) {
+		ASSERT_EQ(0, fail_nth_arm(self->nth, n));
+		ret = ufd_ioas_alloc(ifd, &ioas);
+		hit = fail_nth_disarm(self->nth);
+		ASSERT_LE(0, hit);
+		if (ret) {
+			EXPECT_TRUE(clean_errno(-ret)) TH_LOG("nth %d: %d", n, -ret);
+			stray = ufd_first_stray(ifd, 16, NULL, 0);
+			EXPECT_EQ(0U, stray) TH_LOG("nth %d: object %u", n, stray);
+		} else {
+			EXPECT_EQ(0, ufd_destroy(ifd, ioas));
+		}
+		if (!hit)
+			break;
+	}
+	ASSERT_GT(FAIL_NTH_MAX, n);
+	TH_LOG("IOAS_ALLOC: swept %d injection points", n - 1);
+
+	ASSERT_EQ(0, ufd_ioas_alloc(ifd, &ioas));
+	dfd = vfio_dev_open(self->bdf);
+	ASSERT_LE(0, dfd);
+	bind.iommufd = ifd;
+	ASSERT_EQ(0, ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	keep[0] = ioas;
+	keep[1] = bind.out_devid;
+	halloc.dev_id = bind.out_devid;
+	halloc.pt_id = ioas;
+	for (n = 1; n < FAIL_NTH_MAX; n++) {
+		ASSERT_EQ(0, fail_nth_arm(self->nth, n));
+		ret = ioctl(ifd, IOMMU_HWPT_ALLOC, &halloc) ? -errno : 0;
+		hit = fail_nth_disarm(self->nth);
+		ASSERT_LE(0, hit);
+		if (ret) {
+			EXPECT_TRUE(clean_errno(-ret)) TH_LOG("nth %d: %d", n, -ret);
+			stray = ufd_first_stray(ifd, 16, keep, 2);
+			EXPECT_EQ(0U, stray) TH_LOG("nth %d: object %u", n, stray);
+		} else {
+			EXPECT_EQ(0, ufd_destroy(ifd, halloc.out_hwpt_id));
+		}
+		if (!hit)
+			break;
+	}
+	ASSERT_GT(FAIL_NTH_MAX, n);
+	EXPECT_EQ(0, ret);
+	TH_LOG("HWPT_ALLOC: swept %d injection points", n - 1);
+	ASSERT_EQ(0, close(dfd));
+	EXPECT_EQ(0, ufd_destroy(ifd, ioas));
+	EXPECT_EQ(0, close(ifd));
 	sweep_device_end(_metadata, self, buf, before);
 }
 

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Fault-injection sweeps: run an operation with the Nth fault-injectable
- * call of this task failing (failslab and fail_page_alloc, driven through
- * /proc/self/task/<tid>/fail-nth), for N = 1, 2, ... until the operation
- * goes through without hitting the armed fault.
+ * call of this task failing (failslab, fail_page_alloc and fail_usercopy,
+ * driven through /proc/self/task/<tid>/fail-nth), for N = 1, 2, ... until
+ * the operation goes through without hitting the armed fault.
  *
  * Each test checks, after every failed attempt, that the operation failed
  * cleanly (a plain errno, nothing half done) and that the state is the same
  * as before; leaks are caught by the kmemleak scan at the end of the run and
  * splats by the run's log verdict.
  *
- * Needs a kernel with CONFIG_FAULT_INJECTION_DEBUG_FS, FAILSLAB and
- * FAIL_PAGE_ALLOC (the debug kernel): elsewhere the tests SKIP.
+ * Needs a kernel with CONFIG_FAULT_INJECTION_DEBUG_FS, FAILSLAB,
+ * FAIL_PAGE_ALLOC and FAULT_INJECTION_USERCOPY (the debug kernel):
+ * elsewhere the tests SKIP.
  */
 #ifndef VFIODEV_FAIL_NTH_H
 #define VFIODEV_FAIL_NTH_H
@@ -42,11 +43,13 @@ static inline int fail_nth_configure(void)
 		{ "fail_page_alloc/ignore-gfp-highmem", "N" },
 		{ "fail_page_alloc/min-order", "0" },
 		{ "fail_page_alloc/verbose", "0" },
+		{ "fail_usercopy/verbose", "0" },
 	};
 	unsigned int i;
 	int ret;
 
-	if (access("/sys/kernel/debug/failslab", F_OK))
+	if (access("/sys/kernel/debug/failslab", F_OK) ||
+	    access("/sys/kernel/debug/fail_usercopy", F_OK))
 		return -ENOENT;
 	for (i = 0; i < ARRAY_LEN(knobs); i++) {
 		ret = debugfs_write(knobs[i][0], knobs[i][1]);

@@ -1,11 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Shared by the selftests that run a real QEMU inside the test guest
-# (qemu_legacy, qemu_cdev): TAP output, time, the devices, and QEMU's
-# monitor, waited on by progress.  Sourced; the caller sets WORK (its
-# scratch directory, QEMU's output in $WORK/qemu.out), STALL, and qpid
-# while a QEMU runs.
+# Shared by the selftests that run real clients inside the test guest
+# (qemu_legacy, qemu_cdev, dropin): TAP output, time, the devices, the
+# guest's pinned pages, and QEMU's monitor, waited on by progress.
+# Sourced; for QEMU the caller sets WORK (its scratch directory, QEMU's
+# output in $WORK/qemu.out), STALL, and qpid while a QEMU runs.
 
 # --- TAP ----------------------------------------------------------------
 num=0 failed=0
@@ -40,6 +40,18 @@ stop_qemu() {
 	fi
 	wait "$qpid" 2>/dev/null
 	qpid=""
+}
+
+# --- pinned pages ---------------------------------------------------------
+# Pages pinned in the whole guest, from the mm core's counts of every
+# pin_user_pages() pin and unpin (as guest_pinned_pages() in
+# vfiodev_utils.h): the same count for any stack, and no hook of ours.
+# stat_refresh folds the per-CPU deltas in first, so it is exact.
+pinned() {
+	echo 1 > /proc/sys/vm/stat_refresh 2>/dev/null || return 1
+	awk '$1 == "nr_foll_pin_acquired" { a = $2 }
+	     $1 == "nr_foll_pin_released" { r = $2 }
+	     END { if (a == "" || r == "") exit 1; print a - r }' /proc/vmstat
 }
 
 # --- the devices ----------------------------------------------------------

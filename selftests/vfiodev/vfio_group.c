@@ -34,7 +34,6 @@
 #define IOVA_A		0x1000000ULL
 #define IOVA_B		0x2000000ULL
 #define MSI_START	0xfee00000ULL
-#define PINNED_PAGES	"/sys/kernel/debug/vfiodev_iommu/pinned_pages"
 #define KVM_PROBE	"/sys/kernel/debug/vfiodev_kvm_test/probe"
 #define GRP_VIABLE	((uint32_t)VFIO_GROUP_FLAGS_VIABLE)
 #define GRP_SET		((uint32_t)VFIO_GROUP_FLAGS_CONTAINER_SET)
@@ -103,13 +102,14 @@ static int unmap_dma(int container, uint64_t iova, uint64_t len,
 	return ret;
 }
 
+/* Pages pinned in the guest since the fixture was set up. */
+static long pinned_base;
+
 static long pinned_pages(void)
 {
-	char buf[32];
+	long n = guest_pinned_pages();
 
-	if (sysfs_read(PINNED_PAGES, buf, sizeof(buf)))
-		return -1;
-	return strtol(buf, NULL, 10);
+	return n < 0 ? n : n - pinned_base;
 }
 
 static bool snoop_control(struct __test_metadata *_metadata, const char *bdf)
@@ -288,6 +288,8 @@ FIXTURE_SETUP(legacy)
 {
 	self->group = self->container = self->devfd = -1;
 	edu_setup(_metadata, self->bdf, &self->buf, 0x33);
+	pinned_base = guest_pinned_pages();
+	ASSERT_LE(0, pinned_base) TH_LOG("%s", strerror(-pinned_base));
 	self->container = vfio_container_open();
 	ASSERT_LE(0, self->container);
 	self->group = vfio_group_open(self->bdf);
@@ -712,7 +714,7 @@ TEST_F(legacy, close_order)
 /*
  * /dev/iommu as the container (upstream's iommufd compat): its
  * compatibility IOAS is an IOAS like any other, and memory mapped through
- * both doors is pinned once (vfiodev's global count; upstream keeps none).
+ * both doors is pinned once (upstream's compat pins it once per door).
  */
 TEST_F(legacy, iommufd_container)
 {
@@ -749,7 +751,7 @@ TEST_F(legacy, iommufd_container)
 	EXPECT_EQ(-EOVERFLOW, unmap_dma(iommufd, -PAGE_SZ, 2 * PAGE_SZ, 0,
 					NULL));
 
-	/* The global count is vfiodev's (debugfs); upstream has none. */
+	/* Upstream's compat pins per door; ours once (see above). */
 	before = stack_is_upstream() ? 0 : pinned_pages();
 	/* The same memory through both doors, at two IOVAs. */
 	ASSERT_EQ(0, ufd_map_fixed(iommufd, vioas.ioas_id, self->buf,

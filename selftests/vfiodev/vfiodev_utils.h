@@ -81,6 +81,41 @@ static inline int sysfs_read(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Pages pinned for DMA in the whole guest: the mm core counts every
+ * pin_user_pages() pin and unpin in /proc/vmstat (nr_foll_pin_acquired,
+ * nr_foll_pin_released), whoever pins, so the same count serves our
+ * modules as built for the tests, as installed, and upstream's, with no
+ * hook of ours.  Writing /proc/sys/vm/stat_refresh first folds the per-CPU
+ * deltas into the totals, so the difference is exact.  Nothing else in
+ * the test guest holds pins across a test.  Returns a negative errno if
+ * the counts cannot be read.
+ */
+static inline long guest_pinned_pages(void)
+{
+	long acquired = -1, released = -1, val;
+	char name[64];
+	FILE *f;
+	int ret;
+
+	ret = sysfs_write("/proc/sys/vm/stat_refresh", "1");
+	if (ret)
+		return ret;
+	f = fopen("/proc/vmstat", "re");
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%63s %ld", name, &val) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acquired = val;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			released = val;
+	}
+	fclose(f);
+	if (acquired < 0 || released < 0)
+		return -ENOENT;
+	return acquired - released;
+}
+
 static inline long sysfs_read_hex(const char *dir, const char *file)
 {
 	char path[PATH_MAX + NAME_MAX + 2], buf[64];
