@@ -210,6 +210,9 @@ static int vdiommu_do_attach(struct vdiommu_device *idev,
 		return -EINVAL;	/* the rest of the group is elsewhere */
 
 	if (cur && cur != hwpt) {
+		/* A type1 container keeps its groups where they are. */
+		if (igroup->held)
+			return -EBUSY;
 		ret = vdiommu_group_replace(igroup, cur, hwpt);
 		if (ret)
 			return ret;
@@ -271,7 +274,8 @@ static int vdiommu_attach_ioas(struct vdiommu_device *idev,
 		goto out_unlock;
 	}
 
-	hwpt = vdiommu_hwpt_alloc(idev, ioas, true);
+	hwpt = vdiommu_hwpt_alloc(idev->ictx, idev->dev,
+				  idev->enforce_cache_coherency, ioas, true);
 	if (IS_ERR(hwpt)) {
 		ret = PTR_ERR(hwpt);
 		goto out_unlock;
@@ -356,7 +360,7 @@ void vdiommu_device_detach(struct vdiommu_device *idev)
 	hwpt = igroup->hwpt;
 	vdiommu_iopt_unreserve(&hwpt->ioas->iopt, idev);
 	idev->attached = false;
-	if (!--igroup->attached) {
+	if (!--igroup->attached && !igroup->held) {
 		iommu_detach_group(hwpt->domain, igroup->group);
 		igroup->hwpt = NULL;
 	}
@@ -364,6 +368,167 @@ void vdiommu_device_detach(struct vdiommu_device *idev)
 	vdiommu_hwpt_put_devices(idev->ictx, hwpt, 1);
 }
 EXPORT_SYMBOL_NS_GPL(vdiommu_device_detach, VFIODEV_IOMMU_NS);
+
+/* Type1 containers: groups attached with no device open */
+
+struct vdiommu_group_resv {
+	struct vdiommu_iopt *iopt;
+	void *owner;
+};
+
+static int vdiommu_group_resv_dev(struct device *dev, void *data)
+{
+	struct vdiommu_group_resv *r = data;
+
+	return vdiommu_iopt_add_dev_resv(r->iopt, dev, r->owner);
+}
+
+static int vdiommu_group_first_dev(struct device *dev, void *data)
+{
+	struct device **first = data;
+
+	*first = get_device(dev);
+	return 1;
+}
+
+/*
+ * Reserves the regions of every device of @igroup in @hwpt's IOAS, with
+ * the group as owner, and attaches the group to @hwpt if it is not yet.
+ * -EINVAL: the domain does not suit the group's IOMMU.
+ */
+static int vdiommu_group_hold_hwpt(struct vdiommu_group *igroup,
+				   struct vdiommu_hwpt *hwpt)
+{
+	struct vdiommu_group_resv r = {
+		.iopt = &hwpt->ioas->iopt,
+		.owner = igroup,
+	};
+	int ret;
+
+	lockdep_assert_held(&igroup->lock);
+
+	/* Takes the IOMMU group's mutex, then the IOAS's iova_rwsem. */
+	ret = iommu_group_for_each_dev(igroup->group, &r,
+				       vdiommu_group_resv_dev);
+	if (!ret && !igroup->hwpt)
+		ret = iommu_attach_group(hwpt->domain, igroup->group);
+	if (ret) {
+		vdiommu_iopt_unreserve(r.iopt, igroup);
+		return ret;
+	}
+	igroup->hwpt = hwpt;
+	igroup->held = true;
+	refcount_inc(&hwpt->obj.users);
+	return 0;
+}
+
+/**
+ * vdiommu_group_hold() - attach a container's IOMMU group as type1 does
+ * @ictx: the context, which owns @group's DMA
+ * @group: the IOMMU group
+ * @coherent: every device of @group can have cache coherency enforced
+ * @ioas: the compatibility IOAS
+ * @out: set to the held group, for vdiommu_group_unhold()
+ *
+ * Type1 attaches a group to the container's domains when the container's
+ * IOMMU is set, not when a device is opened: its windows then show in
+ * VFIO_IOMMU_GET_INFO, and maps the IOMMU cannot translate are refused.
+ * The group goes onto an automatic HWPT of @ioas (an existing one that
+ * suits it, or a new one) and stays there, devices opened or not, until
+ * vdiommu_group_unhold().  Devices attached meanwhile join that HWPT.
+ *
+ * Return: 0, -EBUSY (a device of the group is attached elsewhere),
+ * -EADDRINUSE (a reserved region of the group is mapped), -ENOMEM, or
+ * an IOMMU error.
+ */
+int vdiommu_group_hold(struct vdiommu_ctx *ictx, struct iommu_group *group,
+		       bool coherent, struct vdiommu_ioas *ioas,
+		       struct vdiommu_group **out)
+{
+	struct vdiommu_group *igroup;
+	struct vdiommu_hwpt *hwpt;
+	struct device *dev = NULL;
+	int ret;
+
+	igroup = vdiommu_group_get(group);
+	if (IS_ERR(igroup))
+		return PTR_ERR(igroup);
+
+	mutex_lock(&igroup->lock);
+	if (WARN_ON(igroup->held)) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	if (igroup->hwpt) {
+		/* Its devices were opened first: keep their HWPT. */
+		ret = igroup->hwpt->ioas == ioas ?
+		      vdiommu_group_hold_hwpt(igroup, igroup->hwpt) : -EBUSY;
+		goto out_unlock;
+	}
+
+	mutex_lock(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
+		if (!hwpt->auto_domain ||
+		    hwpt->enforce_cache_coherency != coherent)
+			continue;
+		ret = vdiommu_group_hold_hwpt(igroup, hwpt);
+		if (ret != -EINVAL)
+			goto out_unlock_ioas;
+	}
+	iommu_group_for_each_dev(group, &dev, vdiommu_group_first_dev);
+	if (!dev) {
+		ret = -ENODEV;
+		goto out_unlock_ioas;
+	}
+	hwpt = vdiommu_hwpt_alloc(ictx, dev, coherent, ioas, true);
+	put_device(dev);
+	if (IS_ERR(hwpt)) {
+		ret = PTR_ERR(hwpt);
+		goto out_unlock_ioas;
+	}
+	ret = vdiommu_group_hold_hwpt(igroup, hwpt);
+	if (ret) {
+		mutex_unlock(&ioas->mutex);
+		mutex_unlock(&igroup->lock);
+		vdiommu_object_abort(ictx, &hwpt->obj);
+		vdiommu_group_put(igroup);
+		return ret;
+	}
+	vdiommu_object_finalize(ictx, &hwpt->obj);
+out_unlock_ioas:
+	mutex_unlock(&ioas->mutex);
+out_unlock:
+	mutex_unlock(&igroup->lock);
+	if (ret)
+		vdiommu_group_put(igroup);
+	else
+		*out = igroup;
+	return ret;
+}
+
+/**
+ * vdiommu_group_unhold() - undo vdiommu_group_hold()
+ * @ictx: the context
+ * @igroup: the held group; detached unless a device of it still is
+ *	attached
+ */
+void vdiommu_group_unhold(struct vdiommu_ctx *ictx,
+			  struct vdiommu_group *igroup)
+{
+	struct vdiommu_hwpt *hwpt;
+
+	mutex_lock(&igroup->lock);
+	hwpt = igroup->hwpt;
+	vdiommu_iopt_unreserve(&hwpt->ioas->iopt, igroup);
+	igroup->held = false;
+	if (!igroup->attached) {
+		iommu_detach_group(hwpt->domain, igroup->group);
+		igroup->hwpt = NULL;
+	}
+	mutex_unlock(&igroup->lock);
+	vdiommu_hwpt_put_devices(ictx, hwpt, 1);
+	vdiommu_group_put(igroup);
+}
 
 /* Device */
 

@@ -34,14 +34,15 @@ void vdiommu_hwpt_destroy(struct vdiommu_object *obj)
 }
 
 /*
- * Creates an HWPT with a new paging domain on @ioas, for @idev's IOMMU;
- * returns it unpublished.  Called with @ioas->mutex held.
+ * Creates an HWPT with a new paging domain on @ioas, for @dev's IOMMU,
+ * enforcing cache coherency if @coherent; returns it unpublished.  Called
+ * with @ioas->mutex held.
  */
-struct vdiommu_hwpt *vdiommu_hwpt_alloc(struct vdiommu_device *idev,
+struct vdiommu_hwpt *vdiommu_hwpt_alloc(struct vdiommu_ctx *ictx,
+					struct device *dev, bool coherent,
 					struct vdiommu_ioas *ioas,
 					bool auto_domain)
 {
-	struct vdiommu_ctx *ictx = idev->ictx;
 	const struct iommu_domain_ops *ops;
 	struct vdiommu_hwpt *hwpt;
 	int ret;
@@ -56,7 +57,7 @@ struct vdiommu_hwpt *vdiommu_hwpt_alloc(struct vdiommu_device *idev,
 	hwpt->ioas = ioas;
 	refcount_inc(&ioas->obj.users);
 
-	hwpt->domain = vfiodev_paging_domain_alloc(idev->dev);
+	hwpt->domain = vfiodev_paging_domain_alloc(dev);
 	if (IS_ERR(hwpt->domain)) {
 		ret = PTR_ERR(hwpt->domain);
 		hwpt->domain = NULL;
@@ -68,7 +69,7 @@ struct vdiommu_hwpt *vdiommu_hwpt_alloc(struct vdiommu_device *idev,
 	 * does: its mappings then ignore the device's no-snoop attribute.
 	 */
 	ops = hwpt->domain->ops;
-	if (idev->enforce_cache_coherency) {
+	if (coherent) {
 		if (!ops->enforce_cache_coherency ||
 		    !ops->enforce_cache_coherency(hwpt->domain)) {
 			ret = -EINVAL;
@@ -131,7 +132,8 @@ int vdiommu_hwpt_alloc_ioctl(struct vdiommu_ctx *ictx, void *ucmd)
 	ioas = container_of(pt, struct vdiommu_ioas, obj);
 
 	mutex_lock(&ioas->mutex);
-	hwpt = vdiommu_hwpt_alloc(idev, ioas, false);
+	hwpt = vdiommu_hwpt_alloc(ictx, idev->dev,
+				  idev->enforce_cache_coherency, ioas, false);
 	mutex_unlock(&ioas->mutex);
 	if (IS_ERR(hwpt)) {
 		ret = PTR_ERR(hwpt);

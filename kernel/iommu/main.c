@@ -243,6 +243,8 @@ static int vdiommu_fops_open(struct inode *inode, struct file *filp)
 	ictx->account_user_mode = true;
 	mutex_init(&ictx->pages_lock);
 	ictx->pages_itree = RB_ROOT_CACHED;
+	mutex_init(&ictx->vfio_lock);
+	INIT_LIST_HEAD(&ictx->vfio_group_list);
 	filp->private_data = ictx;
 	return 0;
 }
@@ -277,6 +279,7 @@ static int vdiommu_fops_release(struct inode *inode, struct file *filp)
 	WARN_ON(!xa_empty(&ictx->objects));
 	xa_destroy(&ictx->objects);
 	WARN_ON(!RB_EMPTY_ROOT(&ictx->pages_itree.rb_root));
+	mutex_destroy(&ictx->vfio_lock);
 	mutex_destroy(&ictx->pages_lock);
 	kfree(ictx);
 	return 0;

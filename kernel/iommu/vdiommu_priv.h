@@ -23,11 +23,14 @@
  *
  * Lock order
  * ----------
- *   vdiommu_group::lock
- *     -> vdiommu_ioas::mutex
- *       -> vdiommu_iopt::domains_rwsem
- *         -> vdiommu_iopt::iova_rwsem
- *           -> vdiommu_ctx::pages_lock
+ *   vdiommu_ctx::vfio_lock
+ *     -> vdiommu_group::lock
+ *       -> vdiommu_ioas::mutex
+ *         -> iommu_group::mutex (iommu_group_for_each_dev(), reserving)
+ *           -> vdiommu_iopt::iova_rwsem
+ *         -> vdiommu_iopt::domains_rwsem
+ *           -> vdiommu_iopt::iova_rwsem
+ *             -> vdiommu_ctx::pages_lock
  * The objects xarray lock is taken alone, never while sleeping.  User memory
  * is pinned before vdiommu_iopt::iova_rwsem is taken, so no lock of ours is
  * ever held across a page fault.
@@ -98,7 +101,13 @@ enum vdiommu_account_mode {
  * @vfio_noncoherent: those of them with a device whose IOMMU cannot
  *	enforce cache coherency
  * @type1_door: opened as /dev/vfio/vfio: the container ioctls answer as
- *	type1 where type1 and upstream's iommufd compat differ (errnos)
+ *	type1 where type1 and upstream's iommufd compat differ
+ * @vfio_lock: protects @vfio_group_list and @vfio_iommu_set
+ * @vfio_group_list: the VFIO groups set to this context as their container
+ *	(struct vdiommu_vfio_group)
+ * @vfio_iommu_set: on @type1_door, VFIO_SET_IOMMU has been done: the
+ *	groups are attached to the compatibility IOAS, as type1 attaches
+ *	them, until the last group leaves
  */
 struct vdiommu_ctx {
 	struct file *file;
@@ -111,6 +120,24 @@ struct vdiommu_ctx {
 	atomic_t vfio_groups;
 	atomic_t vfio_noncoherent;
 	bool type1_door;
+	struct mutex vfio_lock;	/* @vfio_group_list, @vfio_iommu_set */
+	struct list_head vfio_group_list;
+	bool vfio_iommu_set;
+};
+
+/**
+ * struct vdiommu_vfio_group - a VFIO group in a context used as container
+ * @item: in vdiommu_ctx::vfio_group_list
+ * @group: the IOMMU group, its DMA owned by the context
+ * @coherent: every device of it is behind an IOMMU that enforces coherency
+ * @igroup: while the container's IOMMU is set (type1 door), the group held
+ *	attached (vdiommu_group_hold()), else NULL
+ */
+struct vdiommu_vfio_group {
+	struct list_head item;
+	struct iommu_group *group;
+	bool coherent;
+	struct vdiommu_group *igroup;
 };
 
 /**
@@ -214,6 +241,10 @@ struct vdiommu_hwpt {
  * @hwpt: the HWPT the group is attached to, or NULL
  * @attached: bound devices of the group attached to @hwpt; each holds a
  *	@users reference on it
+ * @held: a type1 container holds the group attached to @hwpt (one more
+ *	@users reference, and one on @ref), with or without devices: the
+ *	reserved regions of all its devices are reserved in the IOAS with
+ *	the group as owner
  * @devices: the bound devices of the group (vdiommu_device::group_item)
  */
 struct vdiommu_group {
@@ -222,6 +253,7 @@ struct vdiommu_group {
 	struct iommu_group *group;
 	struct vdiommu_hwpt *hwpt;
 	unsigned int attached;
+	bool held;
 	struct list_head devices;
 };
 
@@ -297,9 +329,15 @@ long vdiommu_vfio_ioctl(struct vdiommu_ctx *ictx, unsigned int cmd,
 /* device.c */
 void vdiommu_device_destroy(struct vdiommu_object *obj);
 void vdiommu_hwpt_destroy(struct vdiommu_object *obj);
-struct vdiommu_hwpt *vdiommu_hwpt_alloc(struct vdiommu_device *idev,
+struct vdiommu_hwpt *vdiommu_hwpt_alloc(struct vdiommu_ctx *ictx,
+					struct device *dev, bool coherent,
 					struct vdiommu_ioas *ioas,
 					bool auto_domain);
+int vdiommu_group_hold(struct vdiommu_ctx *ictx, struct iommu_group *group,
+		       bool coherent, struct vdiommu_ioas *ioas,
+		       struct vdiommu_group **out);
+void vdiommu_group_unhold(struct vdiommu_ctx *ictx,
+			  struct vdiommu_group *igroup);
 struct vdiommu_device *vdiommu_get_device(struct vdiommu_ctx *ictx, u32 id);
 int vdiommu_hwpt_alloc_ioctl(struct vdiommu_ctx *ictx, void *cmd);
 int vdiommu_get_hw_info(struct vdiommu_ctx *ictx, void *cmd);

@@ -56,6 +56,17 @@ static struct vdiommu_ioas *vdiommu_get_compat_ioas(struct vdiommu_ctx *ictx)
 	return ioas;
 }
 
+/*
+ * What needs the IOMMU set: on /dev/vfio/vfio, as type1 (no IOMMU driver
+ * yet: -EINVAL), VFIO_SET_IOMMU first.
+ */
+static struct vdiommu_ioas *vdiommu_vfio_get_ioas(struct vdiommu_ctx *ictx)
+{
+	if (ictx->type1_door && !READ_ONCE(ictx->vfio_iommu_set))
+		return ERR_PTR(-EINVAL);
+	return vdiommu_get_compat_ioas(ictx);
+}
+
 /* IOMMU_VFIO_IOAS */
 int vdiommu_vfio_ioas(struct vdiommu_ctx *ictx, void *ucmd)
 {
@@ -131,11 +142,12 @@ EXPORT_SYMBOL_NS_GPL(vdiommu_vfio_compat_ioas_create, VFIODEV_IOMMU_NS);
  * @ictx: the context
  * @id: set to its ID, for vdiommu_device_attach()
  *
- * Return: 0, or -ENODEV when the context has none.
+ * Return: 0, -ENODEV when the context has none, or -EINVAL on
+ * /dev/vfio/vfio before VFIO_SET_IOMMU (type1 opens no device then).
  */
 int vdiommu_vfio_compat_ioas_get_id(struct vdiommu_ctx *ictx, u32 *id)
 {
-	struct vdiommu_ioas *ioas = vdiommu_get_compat_ioas(ictx);
+	struct vdiommu_ioas *ioas = vdiommu_vfio_get_ioas(ictx);
 
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
@@ -145,6 +157,38 @@ int vdiommu_vfio_compat_ioas_get_id(struct vdiommu_ctx *ictx, u32 *id)
 }
 EXPORT_SYMBOL_NS_GPL(vdiommu_vfio_compat_ioas_get_id, VFIODEV_IOMMU_NS);
 
+/*
+ * Holds @vgroup attached to the compatibility IOAS (the type1 door, once
+ * its IOMMU is set).  Called with @ictx->vfio_lock held.
+ */
+static int vdiommu_vfio_group_hold(struct vdiommu_ctx *ictx,
+				   struct vdiommu_vfio_group *vgroup)
+{
+	struct vdiommu_ioas *ioas;
+	int ret;
+
+	lockdep_assert_held(&ictx->vfio_lock);
+
+	ioas = vdiommu_get_compat_ioas(ictx);
+	if (IS_ERR(ioas))
+		return -EINVAL;
+	ret = vdiommu_group_hold(ictx, vgroup->group, vgroup->coherent, ioas,
+				 &vgroup->igroup);
+	vdiommu_put_object(ictx, &ioas->obj);
+	return ret;
+}
+
+static void vdiommu_vfio_group_unhold(struct vdiommu_ctx *ictx,
+				      struct vdiommu_vfio_group *vgroup)
+{
+	lockdep_assert_held(&ictx->vfio_lock);
+
+	if (vgroup->igroup) {
+		vdiommu_group_unhold(ictx, vgroup->igroup);
+		vgroup->igroup = NULL;
+	}
+}
+
 /**
  * vdiommu_vfio_group_claim() - a VFIO group joins a context as its container
  * @ictx: the context
@@ -153,25 +197,52 @@ EXPORT_SYMBOL_NS_GPL(vdiommu_vfio_compat_ioas_get_id, VFIODEV_IOMMU_NS);
  * @enforce_coherency: every device of the group is behind an IOMMU that can
  *	enforce cache coherency (for VFIO_DMA_CC_IOMMU)
  *
- * Claims the group's DMA for @ictx: the IOMMU blocks it until a device is
- * opened and attached, no kernel driver can bind to the group any more,
- * and devices bound through @ictx may share the claim.
+ * Claims the group's DMA for @ictx: the IOMMU blocks it until the group is
+ * attached, no kernel driver can bind to the group any more, and devices
+ * bound through @ictx may share the claim.  On /dev/vfio/vfio whose IOMMU
+ * is set already, the group is attached to the container at once, as
+ * type1 attaches it; otherwise at VFIO_SET_IOMMU (/dev/vfio/vfio) or when
+ * a device is opened (/dev/iommu, as upstream's iommufd compat).
  *
- * Return: 0, or -EPERM when a kernel driver or another context owns the
- * group's DMA (the group is not viable).
+ * Return: 0, -EPERM when a kernel driver or another context owns the
+ * group's DMA (the group is not viable), -ENOMEM, or as
+ * vdiommu_group_hold().
  */
 int vdiommu_vfio_group_claim(struct vdiommu_ctx *ictx,
 			     struct iommu_group *group, bool enforce_coherency)
 {
+	struct vdiommu_vfio_group *vgroup;
 	int ret;
+
+	vgroup = kzalloc(sizeof(*vgroup), GFP_KERNEL_ACCOUNT);
+	if (!vgroup)
+		return -ENOMEM;
+	vgroup->group = group;
+	vgroup->coherent = enforce_coherency;
 
 	ret = iommu_group_claim_dma_owner(group, ictx);
 	if (ret)
-		return ret;
+		goto err_free;
+	mutex_lock(&ictx->vfio_lock);
+	if (ictx->vfio_iommu_set) {
+		ret = vdiommu_vfio_group_hold(ictx, vgroup);
+		if (ret) {
+			mutex_unlock(&ictx->vfio_lock);
+			goto err_release;
+		}
+	}
+	list_add_tail(&vgroup->item, &ictx->vfio_group_list);
 	atomic_inc(&ictx->vfio_groups);
 	if (!enforce_coherency)
 		atomic_inc(&ictx->vfio_noncoherent);
+	mutex_unlock(&ictx->vfio_lock);
 	return 0;
+
+err_release:
+	iommu_group_release_dma_owner(group);
+err_free:
+	kfree(vgroup);
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vdiommu_vfio_group_claim, VFIODEV_IOMMU_NS);
 
@@ -180,14 +251,31 @@ EXPORT_SYMBOL_NS_GPL(vdiommu_vfio_group_claim, VFIODEV_IOMMU_NS);
  * @ictx: the context
  * @group: the IOMMU group, none of whose devices is bound any more
  * @enforce_coherency: as given to vdiommu_vfio_group_claim()
+ *
+ * The last group to leave returns a /dev/vfio/vfio container to the state
+ * before VFIO_SET_IOMMU, as type1's does.
  */
 void vdiommu_vfio_group_release(struct vdiommu_ctx *ictx,
 				struct iommu_group *group,
 				bool enforce_coherency)
 {
+	struct vdiommu_vfio_group *vgroup;
+
+	mutex_lock(&ictx->vfio_lock);
+	list_for_each_entry(vgroup, &ictx->vfio_group_list, item) {
+		if (vgroup->group != group)
+			continue;
+		vdiommu_vfio_group_unhold(ictx, vgroup);
+		list_del(&vgroup->item);
+		kfree(vgroup);
+		break;
+	}
+	if (list_empty(&ictx->vfio_group_list))
+		WRITE_ONCE(ictx->vfio_iommu_set, false);
 	if (!enforce_coherency)
 		atomic_dec(&ictx->vfio_noncoherent);
 	atomic_dec(&ictx->vfio_groups);
+	mutex_unlock(&ictx->vfio_lock);
 	iommu_group_release_dma_owner(group);
 }
 EXPORT_SYMBOL_NS_GPL(vdiommu_vfio_group_release, VFIODEV_IOMMU_NS);
@@ -239,21 +327,51 @@ static long vdiommu_vfio_check_extension(struct vdiommu_ctx *ictx,
  * The engine is the same for both types; they differ in what an unmap
  * inside a mapping does.  Errors as type1's: no group in the container
  * (no compatibility IOAS) -EINVAL, a type nobody serves -ENODEV.
+ *
+ * On /dev/vfio/vfio, as type1: a second VFIO_SET_IOMMU is -EINVAL, and
+ * the groups are attached now (vdiommu_group_hold()), all or none.  On
+ * /dev/iommu, as upstream's compat: the type may be set again, and
+ * devices attach when they are opened.
  */
 static long vdiommu_vfio_set_iommu(struct vdiommu_ctx *ictx,
 				   unsigned long type)
 {
+	struct vdiommu_vfio_group *vgroup;
 	struct vdiommu_ioas *ioas;
 	int ret = 0;
 
+	if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU) {
+		ioas = vdiommu_get_compat_ioas(ictx);
+		if (IS_ERR(ioas))
+			return -EINVAL;
+		vdiommu_put_object(ictx, &ioas->obj);
+		return -ENODEV;
+	}
+
+	mutex_lock(&ictx->vfio_lock);
 	ioas = vdiommu_get_compat_ioas(ictx);
-	if (IS_ERR(ioas))
-		return -EINVAL;
-	if (type == VFIO_TYPE1_IOMMU || type == VFIO_TYPE1v2_IOMMU)
-		WRITE_ONCE(ioas->vfio_type1_v1, type == VFIO_TYPE1_IOMMU);
-	else
-		ret = -ENODEV;
-	vdiommu_put_object(ictx, &ioas->obj);
+	if (IS_ERR(ioas) || (ictx->type1_door && ictx->vfio_iommu_set)) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	if (ictx->type1_door) {
+		list_for_each_entry(vgroup, &ictx->vfio_group_list, item) {
+			ret = vdiommu_vfio_group_hold(ictx, vgroup);
+			if (ret)
+				break;
+		}
+		if (ret) {
+			list_for_each_entry(vgroup, &ictx->vfio_group_list, item)
+				vdiommu_vfio_group_unhold(ictx, vgroup);
+			goto out_unlock;
+		}
+		WRITE_ONCE(ictx->vfio_iommu_set, true);
+	}
+	WRITE_ONCE(ioas->vfio_type1_v1, type == VFIO_TYPE1_IOMMU);
+out_unlock:
+	mutex_unlock(&ictx->vfio_lock);
+	if (!IS_ERR(ioas))
+		vdiommu_put_object(ictx, &ioas->obj);
 	return ret;
 }
 
@@ -358,7 +476,7 @@ static long vdiommu_vfio_get_info(struct vdiommu_ctx *ictx,
 	/* What the caller has room for, whatever argsz says on the way out. */
 	reply = min_t(size_t, info.argsz, sizeof(info));
 
-	ioas = vdiommu_get_compat_ioas(ictx);
+	ioas = vdiommu_vfio_get_ioas(ictx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	size = vdiommu_vfio_info_caps(ioas, &caps, &alignment);
@@ -420,7 +538,7 @@ static long vdiommu_vfio_map_dma(struct vdiommu_ctx *ictx,
 	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
 		prot |= IOMMU_WRITE;
 
-	ioas = vdiommu_get_compat_ioas(ictx);
+	ioas = vdiommu_vfio_get_ioas(ictx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	iova = map.iova;
@@ -454,7 +572,7 @@ static long vdiommu_vfio_unmap_dma(struct vdiommu_ctx *ictx,
 		return vdiommu_vfio_wrap_errno(ictx);
 	}
 
-	ioas = vdiommu_get_compat_ioas(ictx);
+	ioas = vdiommu_vfio_get_ioas(ictx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {

@@ -703,22 +703,6 @@ TEST_F(dev, attach_allowed_conflict)
 }
 
 /* IOVA_RANGES and what may be mapped once a domain is attached. */
-/*
- * The last IOVA the guest's VT-d translates: its maximum guest address
- * width (CAP.MGAW, bits 21:16, plus one), from the first DMAR unit's
- * capability register in sysfs.
- */
-static uint64_t iommu_aperture_last(struct __test_metadata *_metadata)
-{
-	char buf[32];
-	uint64_t cap;
-
-	if (sysfs_read("/sys/class/iommu/dmar0/intel-iommu/cap", buf,
-		       sizeof(buf)))
-		return 0;
-	cap = strtoull(buf, NULL, 16);
-	return (1ULL << (((cap >> 16) & 0x3f) + 1)) - 1;
-}
 
 /*
  * An HWPT allocated for the device, not attached yet: its IOAS already
@@ -728,7 +712,7 @@ TEST_F(dev, hwpt_aperture_before_attach)
 {
 	struct iommu_iova_range r[8];
 	uint32_t num = ARRAY_LEN(r), hwpt;
-	uint64_t last = iommu_aperture_last(_metadata);
+	uint64_t last = iommu_aperture_last();
 
 	ASSERT_NE(0ULL, last);
 	bind_dev(_metadata, self);
@@ -790,7 +774,7 @@ TEST_F(dev, iova_ranges)
 	EXPECT_EQ(MSI_START - 1, r[0].last);
 	EXPECT_EQ(MSI_LAST + 1, r[1].start);
 	/* The domain's aperture ends the space: what the IOMMU translates. */
-	EXPECT_EQ(iommu_aperture_last(_metadata), r[num - 1].last);
+	EXPECT_EQ(iommu_aperture_last(), r[num - 1].last);
 
 	/* Reserved, beyond the aperture, unaligned. */
 	EXPECT_EQ(-EINVAL, ufd_map_fixed(self->iommufd, self->ioas, self->buf,

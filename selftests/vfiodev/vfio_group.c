@@ -518,6 +518,97 @@ TEST_F(legacy, get_info)
 	free(info);
 }
 
+/* VFIO_IOMMU_GET_INFO with room for the whole chain; free() it. */
+static struct vfio_iommu_type1_info *get_info_all(int container)
+{
+	struct vfio_iommu_type1_info small = { .argsz = sizeof(small) };
+	struct vfio_iommu_type1_info *info;
+
+	if (ufd_ioctl(container, VFIO_IOMMU_GET_INFO, &small))
+		return NULL;
+	info = calloc(1, small.argsz);
+	if (!info)
+		return NULL;
+	info->argsz = small.argsz;
+	if (ufd_ioctl(container, VFIO_IOMMU_GET_INFO, info)) {
+		free(info);
+		return NULL;
+	}
+	return info;
+}
+
+/*
+ * Type1 attaches the container's groups at VFIO_SET_IOMMU, before any
+ * device is opened: nothing DMA-related works before it, and right after
+ * it VFIO_IOMMU_GET_INFO reports what the IOMMU translates (its aperture,
+ * the MSI window cut out) and a map outside that is refused.  Ours on
+ * /dev/vfio/vfio does the same; /dev/iommu as a container attaches at
+ * device open, as upstream's iommufd compat does (legacy.rst).
+ */
+TEST_F(legacy, attached_at_set_iommu)
+{
+	struct vfio_iommu_type1_info small = { .argsz = sizeof(small) };
+	struct vfio_iommu_type1_info_cap_iova_range *ranges;
+	uint64_t last = iommu_aperture_last();
+	struct vfio_iommu_type1_info *info;
+	bool msi_excluded = false;
+	uint32_t i, n;
+
+	ASSERT_NE(0ULL, last) TH_LOG("no VT-d capability register in sysfs");
+	ASSERT_EQ(0, set_container(self->group, self->container));
+	/* No IOMMU set yet: no info, no maps, no device. */
+	EXPECT_EQ(-EINVAL, ufd_ioctl(self->container, VFIO_IOMMU_GET_INFO,
+				     &small));
+	EXPECT_EQ(-EINVAL, map_dma(self->container, self->buf, PAGE_SZ,
+				   IOVA_A, DMA_RW));
+	EXPECT_EQ(-EINVAL, get_device_fd(self->group, self->bdf));
+
+	ASSERT_EQ(0, vioctl(self->container, VFIO_SET_IOMMU,
+			    VFIO_TYPE1v2_IOMMU));
+	/* Once: no unset but by emptying the container. */
+	EXPECT_EQ(-EINVAL, vioctl(self->container, VFIO_SET_IOMMU,
+				  VFIO_TYPE1v2_IOMMU));
+	info = get_info_all(self->container);
+	ASSERT_NE(NULL, info);
+	ranges = (void *)info_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	ASSERT_NE(NULL, ranges);
+	n = ranges->nr_iovas;
+	ASSERT_LT(0U, n);
+	for (i = 0; i < n; i++)
+		if (ranges->iova_ranges[i].end == MSI_START - 1)
+			msi_excluded = true;
+	EXPECT_TRUE(msi_excluded);
+	EXPECT_EQ(last, ranges->iova_ranges[n - 1].end)
+		TH_LOG("ranges end at %#llx, the IOMMU translates up to %#llx",
+		       (unsigned long long)ranges->iova_ranges[n - 1].end,
+		       (unsigned long long)last);
+	free(info);
+
+	/* Beyond the aperture, in the MSI window: refused, nothing pinned. */
+	EXPECT_EQ(-EINVAL, map_dma(self->container, self->buf, PAGE_SZ,
+				   last + 1, DMA_RW));
+	EXPECT_EQ(-EINVAL, map_dma(self->container, self->buf, PAGE_SZ,
+				   MSI_START, DMA_RW));
+	if (!stack_is_upstream())
+		EXPECT_EQ(0, pinned_pages());
+	ASSERT_EQ(0, map_dma(self->container, self->buf, PAGE_SZ, IOVA_A,
+			     DMA_RW));
+	self->devfd = get_device_fd(self->group, self->bdf);
+	ASSERT_LE(0, self->devfd) TH_LOG("%s", strerror(-self->devfd));
+	close(self->devfd);
+	self->devfd = -1;
+	/* The group stays attached with no device open: the map stays. */
+	EXPECT_EQ(0, unmap_dma(self->container, IOVA_A, PAGE_SZ, 0, NULL));
+
+	/* Emptied, the container is back to no IOMMU, and can be set again. */
+	ASSERT_EQ(0, vioctl(self->group, VFIO_GROUP_UNSET_CONTAINER, 0));
+	ASSERT_EQ(0, set_container(self->group, self->container));
+	EXPECT_EQ(-EINVAL, map_dma(self->container, self->buf, PAGE_SZ,
+				   IOVA_A, DMA_RW));
+	EXPECT_EQ(0, vioctl(self->container, VFIO_SET_IOMMU,
+			    VFIO_TYPE1v2_IOMMU));
+}
+
 TEST_F(legacy, map_unmap_v2)
 {
 	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };

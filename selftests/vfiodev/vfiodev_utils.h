@@ -82,6 +82,23 @@ static inline int sysfs_read(const char *path, char *buf, size_t len)
 }
 
 /*
+ * The last IOVA the guest's VT-d translates: its maximum guest address
+ * width (CAP.MGAW, bits 21:16, plus one), from the first DMAR unit's
+ * capability register in sysfs.
+ */
+static inline uint64_t iommu_aperture_last(void)
+{
+	char buf[32];
+	uint64_t cap;
+
+	if (sysfs_read("/sys/class/iommu/dmar0/intel-iommu/cap", buf,
+		       sizeof(buf)))
+		return 0;
+	cap = strtoull(buf, NULL, 16);
+	return (1ULL << (((cap >> 16) & 0x3f) + 1)) - 1;
+}
+
+/*
  * Pages pinned for DMA in the whole guest: the mm core counts every
  * pin_user_pages() pin and unpin in /proc/vmstat (nr_foll_pin_acquired,
  * nr_foll_pin_released), whoever pins, so the same count serves our
