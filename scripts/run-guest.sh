@@ -25,9 +25,12 @@
 #                             tree, as on a host (needs --dropin)
 #   --dropin DIR              with --stack dkms: the host path of the tree
 #                             scripts/dropin-stage.sh made
+#   --env VFIODEV_NAME=VALUE  an environment variable for the tests (the
+#                             kernel command line carries it to /init)
 set -euo pipefail
 
 mode=shell snoop=on log= timeout=900 scratch= flavour=stock stack=ours dropin=
+env=
 while [ $# -gt 2 ]; do
 	case $1 in
 	--mode) mode=$2; shift 2 ;;
@@ -38,6 +41,9 @@ while [ $# -gt 2 ]; do
 	--flavour) flavour=$2; shift 2 ;;
 	--stack) stack=$2; shift 2 ;;
 	--dropin) dropin=$2; shift 2 ;;
+	--env) case $2 in VFIODEV_[A-Z_]*=[A-Za-z0-9_.-]*) env="$env $2" ;;
+	       *) echo "run-guest: --env VFIODEV_NAME=VALUE" >&2; exit 2 ;; esac
+	       shift 2 ;;
 	*) echo "run-guest: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -59,6 +65,8 @@ cmdline="$cmdline vfiodev_mode=$mode vfiodev_stack=$stack"
 label=$flavour-snoop-$snoop
 [ "$stack" = ours ] || label=$label-$stack
 cmdline="$cmdline vfiodev_label=$label"
+# The kernel hands NAME=VALUE words it does not know to /init's environment.
+cmdline="$cmdline$env"
 
 if [ -z "$scratch" ]; then
 	scratch=$(mktemp)

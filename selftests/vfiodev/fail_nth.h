@@ -83,6 +83,12 @@ static inline int fail_nth_arm(int fd, unsigned int nth)
  * Disarms; returns 1 if the armed fault was injected, 0 if the operation
  * got through without reaching it, -errno on error.  The file reads "0"
  * once the fault has fired, the calls still to go otherwise.
+ *
+ * Reading and writing the file copy to and from user space, and with
+ * fail_usercopy every copy counts too: the read reports the count from
+ * before its own copy, so when one call was left the read itself takes
+ * the fault (EFAULT: the operation did not reach it), and with two left
+ * the write of "0" does (EFAULT, and the count is spent: disarmed).
  */
 static inline int fail_nth_disarm(int fd)
 {
@@ -90,11 +96,15 @@ static inline int fail_nth_disarm(int fd)
 	ssize_t n;
 
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	if (pwrite(fd, "0", 1, 0) != 1)
+	if (n < 0)
+		return errno == EFAULT ? 0 : -errno;
+	if (n == 0)
+		return -EIO;
+	if (atoi(buf) == 0)
+		return 1;
+	if (pwrite(fd, "0", 1, 0) != 1 && errno != EFAULT)
 		return -errno;
-	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
-	return atoi(buf) == 0;
+	return 0;
 }
 
 #endif /* VFIODEV_FAIL_NTH_H */

@@ -11,16 +11,19 @@
 #   -object iommufd,id=iommufd0 -device vfio-pci,host=<edu>,iommufd=iommufd0
 #
 # with QEMU_MODULE_DIR and -L pointing into that root, so that it never
-# loads the host's QEMU 7.2 modules.  Three runs:
+# loads the host's QEMU 7.2 modules.  Four runs:
 #   1. one edu;
 #   2. two edus (each alone in its IOMMU group) on one iommufd object;
 #   3. fd passing: /dev/iommu and the edu's /dev/vfio/devices/vfioN opened
 #      by this script, handed over as -object iommufd,fd=N and
-#      -device vfio-pci,fd=M.
+#      -device vfio-pci,fd=M;
+#   4. hot-unplug (over qtest, this script playing the guest's part): two
+#      edus, one with its BAR0 placed ("info mtree" must show QEMU's mmap
+#      of it), one in a root port's slot, taken out with device_del.
 # Each run must come up paused (its monitor answers "info status"), list
-# the edus (1234:11e8) in "info pci", pin its 256 MiB while it runs (the
-# guest's count in /proc/vmstat), end with status 0 on "quit", and give
-# every pinned page back.
+# the edus (1234:11e8) in "info pci" (runs 1-3), pin its 256 MiB while it
+# runs (the guest's count in /proc/vmstat), end with status 0 on "quit",
+# and give every pinned page back.
 #
 # VFIODEV_STACK (set by /init) says whose modules serve /dev/vfio and
 # /dev/iommu: ours or the guest kernel's; either way the edus go to the
@@ -70,6 +73,7 @@ close_fds() {
 cleanup() {
 	stop_qemu
 	close_fds
+	qt_close
 	for m in $mounted; do
 		umount -l "$m" 2>/dev/null || diag "could not unmount $m"
 	done
@@ -145,26 +149,62 @@ cdev_of() {
 	return 1
 }
 
+# pinned_while NAME BEFORE STARTED: QEMU's 256 MiB are mapped for DMA:
+# 240 MiB (its RAM less the holes, at the least) more pages are pinned
+# than BEFORE it started.
+pinned_while() {
+	local n
+
+	if [ "$3" != 1 ]; then
+		skip "$1: pages pinned while qemu runs" "qemu did not start"
+		return
+	fi
+	n=$(pinned)
+	diag "$1: pinned pages ${2:-?} before qemu, ${n:-?} with it"
+	if [ -n "$2" ] && [ -n "$n" ] && [ $((n - $2)) -ge 61440 ]; then
+		pass "$1: pages pinned while qemu runs"
+	else
+		fail "$1: pages pinned while qemu runs"
+	fi
+}
+
+# pinned_back NAME BEFORE: once QEMU is gone, every page it had pinned is
+# given back (its files are released before the exit is reported, but
+# deferred work gets a moment).
+pinned_back() {
+	local n=0
+
+	if [ -z "$2" ]; then
+		diag "no pinned-page count in /proc/vmstat"
+		fail "$1: pinned pages back to where they were"
+		return
+	fi
+	if [ $stuck = 1 ]; then
+		fail "$1: pinned pages back to where they were"
+		return
+	fi
+	while [ "$(pinned)" != "$2" ] && [ $n -lt 25 ]; do
+		usleep 200000
+		n=$((n + 1))
+	done
+	diag "$1: pinned pages after qemu: $(pinned), $2 before"
+	if [ "$(pinned)" = "$2" ]; then
+		pass "$1: pinned pages back to where they were"
+	else
+		fail "$1: pinned pages back to where they were"
+	fi
+}
+
 # run_qemu NAME NDEV ARGS...: one QEMU 10 run, five results: up and paused,
 # "info pci" lists NDEV edus, pages pinned while it runs, "quit" exits 0,
 # pinned pages back to where they were.  The fds the caller opened stay open in QEMU; the
 # monitor is fd 3 here and closed for QEMU.
 run_qemu() {
-	local name=$1 ndev=$2 started=0 rc t0 n before
+	local name=$1 ndev=$2 started=0 t0 n before
 
 	shift 2
 	before=$(pinned)
-	if qemu_start QEMU_MODULE_DIR="$qroot/usr/lib/x86_64-linux-gnu/qemu" \
-		LD_LIBRARY_PATH="$qroot/usr/lib/x86_64-linux-gnu" \
-		chroot "$HOST" "$qemu" -L "$qroot/usr/share/qemu" \
-		-M q35 -accel tcg -m 256 -S -display none -nodefaults \
-		-monitor stdio "$@"; then
-		started=1
-		pass "$name: qemu up and paused"
-		diag "$name: up and paused after $(since "$t0") s"
-	else
-		fail "$name: qemu up and paused"
-	fi
+	start_qemu10 "$name" tcg "$@" && started=1
 
 	# The devices as QEMU's guest sees them.
 	if [ $started = 1 ]; then
@@ -186,57 +226,205 @@ run_qemu() {
 		skip "$name: info pci lists $ndev x 1234:11e8" "qemu did not start"
 	fi
 
-	# QEMU's 256 MiB are mapped for DMA: 240 MiB (its RAM less the holes,
-	# at the least) more pages are pinned now.
-	if [ $started != 1 ]; then
-		skip "$name: pages pinned while qemu runs" "qemu did not start"
-	else
-		n=$(pinned)
-		diag "$name: pinned pages ${before:-?} before qemu, ${n:-?} with it"
-		if [ -n "$before" ] && [ -n "$n" ] &&
-		   [ $((n - before)) -ge 61440 ]; then
-			pass "$name: pages pinned while qemu runs"
-		else
-			fail "$name: pages pinned while qemu runs"
-		fi
-	fi
+	pinned_while "$name" "$before" $started
+	end_qemu "$name" $started "$before"
+}
 
-	# quit.
-	if [ $started = 1 ]; then
-		qemu_quit "$name: qemu exited 0 on quit"
-	else
-		skip "$name: qemu exited 0 on quit" "qemu did not start"
+# start_qemu10 NAME ACCEL ARGS...: QEMU 10 from the host's root, paused,
+# with ACCEL; one result.
+start_qemu10() {
+	local name=$1 accel=$2
+
+	shift 2
+	if qemu_start QEMU_MODULE_DIR="$qroot/usr/lib/x86_64-linux-gnu/qemu" \
+		LD_LIBRARY_PATH="$qroot/usr/lib/x86_64-linux-gnu" \
+		chroot "$HOST" "$qemu" -L "$qroot/usr/share/qemu" \
+		-M q35 -accel "$accel" -m 256 -S -display none -nodefaults \
+		-monitor stdio "$@"; then
+		pass "$name: qemu up and paused"
+		diag "$name: up and paused after $(since "$t0") s"
+		return 0
 	fi
-	# Whatever happened, no QEMU past this point.
+	fail "$name: qemu up and paused"
+	return 1
+}
+
+# end_qemu NAME STARTED BEFORE: "quit" (one result); then no QEMU past
+# this point whatever happened, what it complained about even in a run
+# that passed, and its pins given back (one result).
+end_qemu() {
+	if [ "$2" = 1 ]; then
+		qemu_quit "$1: qemu exited 0 on quit"
+	else
+		skip "$1: qemu exited 0 on quit" "qemu did not start"
+	fi
 	stop_qemu
 	exec 3>&-
 	[ -z "$RUN_AFTER" ] || $RUN_AFTER
-	# What QEMU complained about, even in a run that passed.
 	tr -d '\r' < "$WORK/qemu.out" 2>/dev/null |
-		grep -iE 'warn|error|fail' | sed "s/^/# $name: qemu: /"
+		grep -iE 'warn|error|fail' | sed "s/^/# $1: qemu: /"
+	pinned_back "$1" "$3"
+}
 
-	# Every pinned page given back.
-	if [ -z "$before" ]; then
-		diag "no pinned-page count in /proc/vmstat"
-		fail "$name: pinned pages back to where they were"
-	elif [ $stuck = 1 ]; then
-		fail "$name: pinned pages back to where they were"
-	else
-		# Files are released before the exit is reported, but give
-		# any deferred work a moment.
-		n=0
-		while [ "$(pinned)" != "$before" ] && [ $n -lt 25 ]; do
-			usleep 200000
-			n=$((n + 1))
-		done
-		diag "$name: pinned pages after qemu: $(pinned), $before before"
-		if [ "$(pinned)" = "$before" ]; then
-			pass "$name: pinned pages back to where they were"
-		else
-			fail "$name: pinned pages back to where they were"
+# --- qtest: this script as the guest --------------------------------------
+# The VM stays paused (-S: no guest CPU runs) and QEMU takes port I/O from
+# its qtest protocol (-qtest pipe:P, the FIFOs P.in and P.out): this
+# script writes the PCI configuration cycles a guest would (ports 0xcf8
+# and 0xcfc), to place a BAR and to answer a hot-unplug.  QEMU runs in
+# the host's root, so the FIFOs are in that root's /tmp.
+QT=/tmp/vfiodev-qtest
+
+qt_open() {
+	rm -f "$HOST$QT.in" "$HOST$QT.out"
+	mkfifo "$HOST$QT.in" "$HOST$QT.out"
+}
+
+# Our ends, once QEMU has its own (opened read-write: nobody blocks).
+qt_connect() { exec 7<>"$HOST$QT.in" 8<>"$HOST$QT.out"; }
+
+qt_close() { exec 7>&- 8>&-; }
+
+# qt COMMAND...: one qtest command; 0 and its value (what follows "OK") in
+# $qt_val, or 1 with why.  Waits as long as QEMU makes progress.
+qt() {
+	local line
+
+	echo "$*" >&7
+	p_mark= p_since=$(now | cut -d . -f 1)
+	while :; do
+		if read -r -t 1 line <&8; then
+			case $line in
+			OK*) qt_val=${line#OK}; qt_val=${qt_val# }; return 0 ;;
+			IRQ*) ;;
+			*) diag "qtest: $*: $line"; return 1 ;;
+			esac
+			continue
 		fi
+		alive || { diag "qtest: $*: QEMU exited"; return 1; }
+		if stalled; then
+			diag "qtest: $*: $(why_not 2)"
+			return 1
+		fi
+	done
+}
+
+# cfg BUS DEV REG: select the configuration register of BUS:DEV.0; its
+# data port for the access width at REG in $cfg_port.
+cfg() {
+	qt outl 0xcf8 $((0x80000000 | ($1 << 16) | ($2 << 11) | ($3 & 0xfc))) &&
+		cfg_port=$((0xcfc + ($3 & 3)))
+}
+cfg_read8() { cfg "$@" && qt inb $cfg_port && echo $((qt_val)); }
+cfg_read16() { cfg "$@" && qt inw $cfg_port && echo $((qt_val)); }
+cfg_write8() { cfg "$1" "$2" "$3" && qt outb $cfg_port "$4"; }
+cfg_write16() { cfg "$1" "$2" "$3" && qt outw $cfg_port "$4"; }
+cfg_write32() { cfg "$1" "$2" "$3" && qt outl $cfg_port "$4"; }
+
+# cfg_cap BUS DEV ID: the offset of capability ID of BUS:DEV.0.
+cfg_cap() {
+	local off guard=0
+
+	off=$(cfg_read8 "$1" "$2" 0x34) || return 1
+	while [ "$off" != 0 ] && [ $guard -lt 48 ]; do
+		[ "$(cfg_read8 "$1" "$2" "$off")" = "$(($3))" ] && { echo "$off"; return 0; }
+		off=$(cfg_read8 "$1" "$2" $((off + 1))) || return 1
+		guard=$((guard + 1))
+	done
+	return 1
+}
+
+# QEMU's open VFIO cdevs.
+qemu_cdevs() {
+	ls -l "/proc/$qpid/fd" 2>/dev/null | grep -c 'vfio/devices/vfio'
+}
+
+# Where the guest of the hot-unplug run has its devices.
+RP_DEV=4		# pcie-root-port at 00:04.0, secondary bus 1
+BAR_DEV=5		# the other edu at 00:05.0, its BAR0 placed at BAR_ADDR
+BAR_ADDR=0xfe000000
+
+# run_hotplug: one QEMU 10 run driven over qtest, seven results.  Two edus
+# on one iommufd object: edu2 on the root bus, its BAR0 placed and memory
+# decoding on, so that "info mtree" shows QEMU's mmap of the BAR (the
+# "mmaps[0]" RAM region: a BAR QEMU could not mmap would have none);
+# edu1 in the slot of a root port (native PCIe hot-plug: ACPI hot-plug
+# off), taken away with device_del, the guest's part played here: at the
+# attention button it powers the slot off, as Linux's pciehp does, and
+# QEMU unplugs the device and closes its cdev.  Then "quit" and the pins.
+run_hotplug() {
+	local name="hot-unplug" started=0 before n cap ctl
+
+	before=$(pinned)
+	qt_open || diag "$name: no qtest FIFOs"
+	start_qemu10 "$name" tcg -qtest "pipe:$QT" \
+		-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off \
+		-device pcie-root-port,id=rp0,bus=pcie.0,addr=$RP_DEV,chassis=1,slot=1 \
+		-object iommufd,id=iommufd0 \
+		-device "vfio-pci,host=$edu2,iommufd=iommufd0,bus=pcie.0,addr=$BAR_DEV" \
+		-device "vfio-pci,host=$edu1,iommufd=iommufd0,bus=rp0,id=hp0" &&
+		qt_connect && started=1
+
+	# BAR0 of the root-bus edu placed, memory decoding on, as firmware
+	# would: QEMU maps its mmap of the region there.
+	if [ $started = 1 ] &&
+	   cfg_write32 0 $BAR_DEV 0x10 $BAR_ADDR &&
+	   cfg_write16 0 $BAR_DEV 0x04 0x0002 &&
+	   qemu_cmd "info mtree" 3 "$WORK/info-mtree"; then
+		n=$(grep -ciE "^ *0*$(printf '%x' $((BAR_ADDR)))-[0-9a-f]+ .*ramd.*$edu2 BAR 0 mmaps\[0\]" "$WORK/info-mtree")
+		diag "$name: info mtree: $n mmap region(s) of $edu2 BAR 0 at $BAR_ADDR"
+		if [ "$n" -ge 1 ]; then
+			pass "$name: info mtree maps the edu's BAR0 from its region (mmaps[0])"
+		else
+			grep -i "BAR" "$WORK/info-mtree" | sed 's/^/# | /'
+			fail "$name: info mtree maps the edu's BAR0 from its region (mmaps[0])"
+		fi
+	elif [ $started = 1 ]; then
+		fail "$name: info mtree maps the edu's BAR0 from its region (mmaps[0])"
+	else
+		skip "$name: info mtree maps the edu's BAR0 from its region (mmaps[0])" "qemu did not start"
 	fi
 
+	pinned_while "$name" "$before" $started
+
+	# device_del, then the slot powered off (power controller off, power
+	# and attention indicators off) as the guest's answer.
+	if [ $started = 1 ]; then
+		n=$(qemu_cdevs)
+		diag "$name: qemu holds $n VFIO cdev(s) before device_del"
+		if cfg_write8 0 $RP_DEV 0x19 1 && cfg_write8 0 $RP_DEV 0x1a 1 &&
+		   cap=$(cfg_cap 0 $RP_DEV 0x10) &&
+		   qemu_cmd "device_del hp0" 4 "$WORK/device-del" &&
+		   ctl=$(cfg_read16 0 $RP_DEV $((cap + 0x18))) &&
+		   cfg_write16 0 $RP_DEV $((cap + 0x18)) $((ctl | 0x7c0)) &&
+		   qemu_cmd "info pci" 5 "$WORK/info-pci"; then
+			diag "$name: slot control $(printf '%#x' "$ctl") -> $(printf '%#x' $((ctl | 0x7c0)))"
+			diag_file "$WORK/device-del"
+			if [ "$(grep -c 'PCI device 1234:11e8' "$WORK/info-pci")" = 1 ] &&
+			   grep -q "Bus  0, device   $BAR_DEV," "$WORK/info-pci"; then
+				pass "$name: device_del takes the edu out of its slot"
+			else
+				diag_file "$WORK/info-pci"
+				fail "$name: device_del takes the edu out of its slot"
+			fi
+		else
+			fail "$name: device_del takes the edu out of its slot"
+		fi
+		# QEMU closes the unplugged device's cdev; the other stays.
+		n=$(qemu_cdevs)
+		diag "$name: qemu holds $n VFIO cdev(s) after"
+		if [ "$n" = 1 ]; then
+			pass "$name: qemu closed the unplugged edu's cdev"
+		else
+			fail "$name: qemu closed the unplugged edu's cdev"
+		fi
+	else
+		skip "$name: device_del takes the edu out of its slot" "qemu did not start"
+		skip "$name: qemu closed the unplugged edu's cdev" "qemu did not start"
+	fi
+
+	end_qemu "$name" $started "$before"
+	qt_close
+	rm -f "$HOST$QT.in" "$HOST$QT.out"
 }
 
 # skip_run NAME NDEV REASON: the five results of a run that cannot happen.
@@ -263,7 +451,7 @@ case $(uname -r) in
 	fi
 	;;
 esac
-echo "1..20"
+echo "1..27"
 rm -rf "$WORK"
 mkdir -p "$WORK"
 
@@ -400,7 +588,22 @@ else
 	skip_run "fd passing" 1 "$why_fd"
 fi
 
-# 19. The edus as they were found (their fds closed first).
+# 19-25. Hot-unplug: info mtree, device_del; both edus, over qtest.
+if [ $two_ok = 1 ] && [ $stuck != 1 ]; then
+	run_hotplug
+else
+	[ $stuck = 1 ] && why_two="a QEMU is stuck"
+	for t in "qemu up and paused" \
+		 "info mtree maps the edu's BAR0 from its region (mmaps[0])" \
+		 "pages pinned while qemu runs" \
+		 "device_del takes the edu out of its slot" \
+		 "qemu closed the unplugged edu's cdev" "qemu exited 0 on quit" \
+		 "pinned pages back to where they were"; do
+		skip "hot-unplug: $t" "$why_two"
+	done
+fi
+
+# 26. The edus as they were found (their fds closed first).
 stop_qemu
 close_fds
 if [ -z "$taken" ]; then
@@ -422,7 +625,7 @@ else
 	[ $ok = 1 ] && pass "edus given back as found" || fail "edus given back as found"
 fi
 
-# 20. Every mount undone.
+# 27. Every mount undone.
 cleanup
 left=$(awk -v h="$HOST" '$2 == h || index($2, h "/") == 1 { print $2 }' /proc/mounts)
 if [ -z "$left" ]; then
