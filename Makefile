@@ -132,7 +132,8 @@ shell: $(INITRD_$(FLAVOUR))
 # an iommufd.
 reference: $(INITRD_$(FLAVOUR))
 	scripts/run-guest.sh --mode check --snoop $(SNOOP) --flavour $(FLAVOUR) \
-		--stack upstream --env VFIODEV_QEMU_ON_DEBUG=1 --log $(B)/guest-$(FLAVOUR)-snoop-$(SNOOP)-upstream.log \
+		--stack upstream --env VFIODEV_QEMU_ON_DEBUG=1 \
+		--env VFIODEV_CACHE=$(CACHE) --log $(B)/guest-$(FLAVOUR)-snoop-$(SNOOP)-upstream.log \
 		--scratch $(B)/nvme.img $(IMAGE_$(FLAVOUR)) $(B)/$(FLAVOUR)/initramfs.cpio.gz
 	scripts/verdict.py $(FLAVOUR)-snoop-$(SNOOP)-upstream \
 		$(B)/guest-$(FLAVOUR)-snoop-$(SNOOP)-upstream.log /dev/null || true

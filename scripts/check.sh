@@ -126,7 +126,7 @@ for flavour in "$@"; do
 		start=$(date +%s)
 		for attempt in 1 2 3; do
 			scripts/run-guest.sh --mode check --flavour "$flavour" --snoop "$snoop" \
-				"${stack[@]}" \
+				"${stack[@]}" --env "VFIODEV_CACHE=$CACHE" \
 				--timeout "$timeout" --scratch "$B/nvme.img" --log "$log" \
 				"$image" "$B/$flavour/initramfs.cpio.gz" > /dev/null 2>&1
 			# A kernel that died before /init started ran none of our

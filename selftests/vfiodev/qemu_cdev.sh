@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # A real VFIO client on the cdev path: QEMU 10 (bookworm-backports, unpacked
-# on the host by scripts/qemu10.sh into /root/.cache/vfiodev/qemu10/*/root),
+# on the host by scripts/qemu10.sh into CACHE/qemu10/*/root),
 # reached through the host root that run-guest.sh exports over 9p, runs
 # paused inside the test guest with edu devices of the guest assigned to it
 # through iommufd:
@@ -37,9 +37,10 @@
 # Output: kselftest TAP.  Exit status 1 if a result failed.
 
 HOST=/host
-# Where scripts/qemu10.sh unpacks QEMU 10 on the host (CACHE=~/.cache/vfiodev,
-# HOME=/root), as the guest sees it over 9p.
-QEMU10_GLOB='/root/.cache/vfiodev/qemu10/*/root'
+# Where scripts/qemu10.sh unpacks QEMU 10 on the host, as the guest sees
+# it over 9p: under the project cache, which make check passes as
+# VFIODEV_CACHE (by default ~/.cache/vfiodev of root).
+QEMU10_GLOB="${VFIODEV_CACHE:-/root/.cache/vfiodev}/qemu10/*/root"
 NINEP_MODDIR=/lib/modules/9p
 WORK=/tmp/qemu_cdev
 STACK=${VFIODEV_STACK:-ours}
@@ -468,7 +469,7 @@ if hostroot_mount; then
 		qemu=$qroot/usr/bin/qemu-system-x86_64
 		host_ok=1
 	else
-		why_host="no QEMU 10 on the host under $QEMU10_GLOB (run scripts/qemu10.sh ~/.cache/vfiodev there)"
+		why_host="no QEMU 10 on the host under $QEMU10_GLOB (run scripts/qemu10.sh CACHE there)"
 		diag "$why_host"
 	fi
 fi
