@@ -440,6 +440,59 @@ TEST_F_TIMEOUT(sweep, legacy_open, 900)
 	sweep_device_end(_metadata, self, buf, before);
 }
 
+/* An object-creating ioctl: 0 and the new object's ID, or -errno. */
+struct creation {
+	const char *name;
+	int (*create)(int fd, void *arg, uint32_t *id);
+	void *arg;
+};
+
+static int create_ioas(int fd, void *arg, uint32_t *id)
+{
+	return ufd_ioas_alloc(fd, id);
+}
+
+static int create_hwpt(int fd, void *arg, uint32_t *id)
+{
+	struct iommu_hwpt_alloc *cmd = arg;
+
+	if (ioctl(fd, IOMMU_HWPT_ALLOC, cmd))
+		return -errno;
+	*id = cmd->out_hwpt_id;
+	return 0;
+}
+
+/*
+ * Sweeps @c on /dev/iommu @fd: after each failure (a clean errno) no
+ * object is left but those in @keep; each success is destroyed again.
+ */
+static void sweep_creation(struct __test_metadata *_metadata, int nth, int fd,
+			   const struct creation *c, const uint32_t *keep,
+			   unsigned int nkeep)
+{
+	int n, ret, hit;
+	uint32_t id, stray;
+
+	for (n = 1; n < FAIL_NTH_MAX; n++) {
+		ASSERT_EQ(0, fail_nth_arm(nth, n));
+		ret = c->create(fd, c->arg, &id);
+		hit = fail_nth_disarm(nth);
+		ASSERT_LE(0, hit);
+		if (ret) {
+			EXPECT_TRUE(clean_errno(-ret)) TH_LOG("nth %d: %d", n, -ret);
+			stray = ufd_first_stray(fd, 16, keep, nkeep);
+			EXPECT_EQ(0U, stray) TH_LOG("nth %d: object %u", n, stray);
+		} else {
+			EXPECT_EQ(0, ufd_destroy(fd, id));
+		}
+		if (!hit)
+			break;
+	}
+	ASSERT_GT(FAIL_NTH_MAX, n);
+	EXPECT_EQ(0, ret);
+	TH_LOG("%s: swept %d injection points", c->name, n - 1);
+}
+
 /*
  * The ioctls that create an object reply before they publish it: whatever
  * fails, an allocation or the copy of the reply to user space
@@ -450,8 +503,12 @@ TEST_F_TIMEOUT(sweep, object_replies, 900)
 {
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 	struct iommu_hwpt_alloc halloc = { .size = sizeof(halloc) };
-	uint32_t keep[2], ioas, stray;
-	int ifd, dfd, n, ret, hit;
+	const struct creation ioas_alloc = { "IOAS_ALLOC", create_ioas, NULL };
+	const struct creation hwpt_alloc = {
+		"HWPT_ALLOC", create_hwpt, &halloc,
+	};
+	uint32_t keep[2], ioas;
+	int ifd, dfd;
 	long before;
 	void *buf;
 
@@ -459,24 +516,7 @@ TEST_F_TIMEOUT(sweep, object_replies, 900)
 	ASSERT_NE(MAP_FAILED, buf);
 	ifd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, ifd);
-
-	for (n = 1; n < FAIL_NTH_MAX; n++) {
-		ASSERT_EQ(0, fail_nth_arm(self->nth, n));
-		ret = ufd_ioas_alloc(ifd, &ioas);
-		hit = fail_nth_disarm(self->nth);
-		ASSERT_LE(0, hit);
-		if (ret) {
-			EXPECT_TRUE(clean_errno(-ret)) TH_LOG("nth %d: %d", n, -ret);
-			stray = ufd_first_stray(ifd, 16, NULL, 0);
-			EXPECT_EQ(0U, stray) TH_LOG("nth %d: object %u", n, stray);
-		} else {
-			EXPECT_EQ(0, ufd_destroy(ifd, ioas));
-		}
-		if (!hit)
-			break;
-	}
-	ASSERT_GT(FAIL_NTH_MAX, n);
-	TH_LOG("IOAS_ALLOC: swept %d injection points", n - 1);
+	sweep_creation(_metadata, self->nth, ifd, &ioas_alloc, NULL, 0);
 
 	ASSERT_EQ(0, ufd_ioas_alloc(ifd, &ioas));
 	dfd = vfio_dev_open(self->bdf);
@@ -487,24 +527,7 @@ TEST_F_TIMEOUT(sweep, object_replies, 900)
 	keep[1] = bind.out_devid;
 	halloc.dev_id = bind.out_devid;
 	halloc.pt_id = ioas;
-	for (n = 1; n < FAIL_NTH_MAX; n++) {
-		ASSERT_EQ(0, fail_nth_arm(self->nth, n));
-		ret = ioctl(ifd, IOMMU_HWPT_ALLOC, &halloc) ? -errno : 0;
-		hit = fail_nth_disarm(self->nth);
-		ASSERT_LE(0, hit);
-		if (ret) {
-			EXPECT_TRUE(clean_errno(-ret)) TH_LOG("nth %d: %d", n, -ret);
-			stray = ufd_first_stray(ifd, 16, keep, 2);
-			EXPECT_EQ(0U, stray) TH_LOG("nth %d: object %u", n, stray);
-		} else {
-			EXPECT_EQ(0, ufd_destroy(ifd, halloc.out_hwpt_id));
-		}
-		if (!hit)
-			break;
-	}
-	ASSERT_GT(FAIL_NTH_MAX, n);
-	EXPECT_EQ(0, ret);
-	TH_LOG("HWPT_ALLOC: swept %d injection points", n - 1);
+	sweep_creation(_metadata, self->nth, ifd, &hwpt_alloc, keep, 2);
 	ASSERT_EQ(0, close(dfd));
 	EXPECT_EQ(0, ufd_destroy(ifd, ioas));
 	EXPECT_EQ(0, close(ifd));

@@ -150,52 +150,6 @@ cdev_of() {
 	return 1
 }
 
-# pinned_while NAME BEFORE STARTED: QEMU's 256 MiB are mapped for DMA:
-# 240 MiB (its RAM less the holes, at the least) more pages are pinned
-# than BEFORE it started.
-pinned_while() {
-	local n
-
-	if [ "$3" != 1 ]; then
-		skip "$1: pages pinned while qemu runs" "qemu did not start"
-		return
-	fi
-	n=$(pinned)
-	diag "$1: pinned pages ${2:-?} before qemu, ${n:-?} with it"
-	if [ -n "$2" ] && [ -n "$n" ] && [ $((n - $2)) -ge 61440 ]; then
-		pass "$1: pages pinned while qemu runs"
-	else
-		fail "$1: pages pinned while qemu runs"
-	fi
-}
-
-# pinned_back NAME BEFORE: once QEMU is gone, every page it had pinned is
-# given back (its files are released before the exit is reported, but
-# deferred work gets a moment).
-pinned_back() {
-	local n=0
-
-	if [ -z "$2" ]; then
-		diag "no pinned-page count in /proc/vmstat"
-		fail "$1: pinned pages back to where they were"
-		return
-	fi
-	if [ $stuck = 1 ]; then
-		fail "$1: pinned pages back to where they were"
-		return
-	fi
-	while [ "$(pinned)" != "$2" ] && [ $n -lt 25 ]; do
-		usleep 200000
-		n=$((n + 1))
-	done
-	diag "$1: pinned pages after qemu: $(pinned), $2 before"
-	if [ "$(pinned)" = "$2" ]; then
-		pass "$1: pinned pages back to where they were"
-	else
-		fail "$1: pinned pages back to where they were"
-	fi
-}
-
 # run_qemu NAME NDEV ARGS...: one QEMU 10 run, five results: up and paused,
 # "info pci" lists NDEV edus, pages pinned while it runs, "quit" exits 0,
 # pinned pages back to where they were.  The fds the caller opened stay open in QEMU; the
@@ -227,7 +181,7 @@ run_qemu() {
 		skip "$name: info pci lists $ndev x 1234:11e8" "qemu did not start"
 	fi
 
-	pinned_while "$name" "$before" $started
+	pinned_while "$name: " "$before" $started
 	end_qemu "$name" $started "$before"
 }
 
@@ -264,7 +218,7 @@ end_qemu() {
 	[ -z "$RUN_AFTER" ] || $RUN_AFTER
 	tr -d '\r' < "$WORK/qemu.out" 2>/dev/null |
 		grep -iE 'warn|error|fail' | sed "s/^/# $1: qemu: /"
-	pinned_back "$1" "$3"
+	pinned_back "$1: " "$3" $stuck
 }
 
 # --- qtest: this script as the guest --------------------------------------
@@ -385,7 +339,7 @@ run_hotplug() {
 		skip "$name: info mtree maps the edu's BAR0 from its region (mmaps[0])" "qemu did not start"
 	fi
 
-	pinned_while "$name" "$before" $started
+	pinned_while "$name: " "$before" $started
 
 	# device_del, then the slot powered off (power controller off, power
 	# and attention indicators off) as the guest's answer.

@@ -184,20 +184,8 @@ else
 	skip "info pci lists the edu's BAR0" "qemu did not start"
 fi
 
-# 7. QEMU's 256 MiB are mapped for DMA, so pages are pinned now: 240 MiB
-# (the RAM less its holes, at the least) more than before QEMU, either stack.
-if [ $started != 1 ]; then
-	skip "pages pinned while qemu runs" "qemu did not start"
-else
-	now_pinned=$(pinned)
-	diag "pinned pages: ${pinned_before:-?} before qemu, ${now_pinned:-?} with it"
-	if [ -n "$pinned_before" ] && [ -n "$now_pinned" ] &&
-	   [ $((now_pinned - pinned_before)) -ge 61440 ]; then
-		pass "pages pinned while qemu runs"
-	else
-		fail "pages pinned while qemu runs"
-	fi
-fi
+# 7. QEMU's 256 MiB are mapped for DMA, so pages are pinned now.
+pinned_while "" "$pinned_before" $started
 
 # 8. quit.
 if [ $started = 1 ]; then
@@ -211,24 +199,7 @@ stop_qemu || qemu_gone=0
 exec 3>&-
 
 # 9. Every pinned page given back.
-if [ -z "$pinned_before" ]; then
-	diag "no pinned-page count in /proc/vmstat"
-	fail "pinned pages back to where they were"
-else
-	# Files are released before the exit is reported, but give any
-	# deferred work a moment.
-	i=0
-	while [ "$(pinned)" != "$pinned_before" ] && [ $i -lt 25 ]; do
-		usleep 200000
-		i=$((i + 1))
-	done
-	diag "pinned pages after qemu: $(pinned), $pinned_before before"
-	if [ "$(pinned)" = "$pinned_before" ]; then
-		pass "pinned pages back to where they were"
-	else
-		fail "pinned pages back to where they were"
-	fi
-fi
+pinned_back "" "$pinned_before" 0
 
 # 10. The edu as it was found.
 if [ "$bound" = 1 ] && [ $qemu_gone = 0 ]; then

@@ -54,6 +54,53 @@ pinned() {
 	     END { if (a == "" || r == "") exit 1; print a - r }' /proc/vmstat
 }
 
+# pinned_while PREFIX BEFORE STARTED: one result, "PREFIXpages pinned while
+# qemu runs": a QEMU with -m 256 maps its RAM for DMA, so 240 MiB (the RAM
+# less its holes, at the least) more pages are pinned than BEFORE it.
+pinned_while() {
+	local n
+
+	if [ "$3" != 1 ]; then
+		skip "$1pages pinned while qemu runs" "qemu did not start"
+		return
+	fi
+	n=$(pinned)
+	diag "$1pinned pages ${2:-?} before qemu, ${n:-?} with it"
+	if [ -n "$2" ] && [ -n "$n" ] && [ $((n - $2)) -ge 61440 ]; then
+		pass "$1pages pinned while qemu runs"
+	else
+		fail "$1pages pinned while qemu runs"
+	fi
+}
+
+# pinned_back PREFIX BEFORE STUCK: one result, "PREFIXpinned pages back to
+# where they were", once QEMU is gone (unless STUCK is 1: then it holds
+# them).  Its files are released before its exit is reported, but
+# deferred work gets a moment.
+pinned_back() {
+	local n=0 what="$1pinned pages back to where they were"
+
+	if [ -z "$2" ]; then
+		diag "no pinned-page count in /proc/vmstat"
+		fail "$what"
+		return
+	fi
+	if [ "$3" = 1 ]; then
+		fail "$what"
+		return
+	fi
+	while [ "$(pinned)" != "$2" ] && [ $n -lt 25 ]; do
+		usleep 200000
+		n=$((n + 1))
+	done
+	diag "$1pinned pages after qemu: $(pinned), $2 before"
+	if [ "$(pinned)" = "$2" ]; then
+		pass "$what"
+	else
+		fail "$what"
+	fi
+}
+
 # --- the devices ----------------------------------------------------------
 dev_dir() { echo "/sys/bus/pci/devices/$1"; }
 
