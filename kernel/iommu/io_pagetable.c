@@ -934,6 +934,42 @@ out_unlock:
 	return ret;
 }
 
+/**
+ * vdiommu_iopt_walk_areas() - the mappings inside a range, in IOVA order
+ * @iopt: the IOVA space
+ * @iova: first IOVA of the range
+ * @last: last IOVA of the range
+ * @fn: called with each area's first and last IOVA
+ * @data: for @fn
+ *
+ * A mapping that crosses either end of the range fails the walk before
+ * @fn is called.  @fn runs under &vdiommu_iopt.iova_rwsem (read) and may
+ * fault on user memory, as in vdiommu_iopt_walk_ranges().
+ *
+ * Return: 0, -ENOENT for a crossing mapping, or what @fn returned.
+ */
+int vdiommu_iopt_walk_areas(struct vdiommu_iopt *iopt, unsigned long iova,
+			    unsigned long last, vdiommu_area_fn fn, void *data)
+{
+	struct interval_tree_node *node;
+	int ret = 0;
+
+	down_read(&iopt->iova_rwsem);
+	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
+	     node; node = interval_tree_iter_next(node, iova, last)) {
+		if (node->start < iova || node->last > last) {
+			ret = -ENOENT;
+			goto out_unlock;
+		}
+	}
+	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
+	     node && !ret; node = interval_tree_iter_next(node, iova, last))
+		ret = fn(data, node->start, node->last);
+out_unlock:
+	up_read(&iopt->iova_rwsem);
+	return ret;
+}
+
 struct vdiommu_ranges_to_user {
 	struct iommu_iova_range __user *ranges;
 	u32 room;

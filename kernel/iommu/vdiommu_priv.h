@@ -108,6 +108,9 @@ enum vdiommu_account_mode {
  * @vfio_iommu_set: on @type1_door, VFIO_SET_IOMMU has been done: the
  *	groups are attached to the compatibility IOAS, as type1 attaches
  *	them, until the last group leaves
+ * @vfio_dirty_tracking: on @type1_door, VFIO_IOMMU_DIRTY_PAGES started
+ *	(under @vfio_lock): every mapped page is reported dirty, as type1
+ *	reports the pages it pinned, until stopped or the last group leaves
  */
 struct vdiommu_ctx {
 	struct file *file;
@@ -120,9 +123,10 @@ struct vdiommu_ctx {
 	atomic_t vfio_groups;
 	atomic_t vfio_noncoherent;
 	bool type1_door;
-	struct mutex vfio_lock;	/* @vfio_group_list, @vfio_iommu_set */
+	struct mutex vfio_lock;	/* the three vfio_* below */
 	struct list_head vfio_group_list;
 	bool vfio_iommu_set;
+	bool vfio_dirty_tracking;
 };
 
 /**
@@ -381,6 +385,10 @@ typedef int (*vdiommu_range_fn)(void *data, u32 index,
 				const struct iommu_iova_range *r);
 int vdiommu_iopt_walk_ranges(struct vdiommu_iopt *iopt, vdiommu_range_fn fn,
 			     void *data, unsigned long *alignment);
+typedef int (*vdiommu_area_fn)(void *data, unsigned long start,
+			       unsigned long last);
+int vdiommu_iopt_walk_areas(struct vdiommu_iopt *iopt, unsigned long iova,
+			    unsigned long last, vdiommu_area_fn fn, void *data);
 
 /* pages.c */
 /**

@@ -24,9 +24,10 @@
  * an unmap of nothing succeeds with size 0; under VFIO_TYPE1v2_IOMMU an
  * unmap that would split a mapping fails with -EINVAL, under
  * VFIO_TYPE1_IOMMU it takes the mappings that start in its range, whole,
- * and leaves the one it starts inside of.  Not served: dirty tracking (the
- * GET_DIRTY_BITMAP unmap flag and VFIO_IOMMU_DIRTY_PAGES),
- * VFIO_UPDATE_VADDR, no-IOMMU, SPAPR.
+ * and leaves the one it starts inside of.  On /dev/vfio/vfio only, as
+ * type1: VFIO_IOMMU_DIRTY_PAGES and the GET_DIRTY_BITMAP unmap flag, every
+ * mapped page reported dirty, with the migration capability in
+ * VFIO_IOMMU_GET_INFO.  Not served: VFIO_UPDATE_VADDR, no-IOMMU, SPAPR.
  */
 #include <linux/iommu.h>
 #include <linux/overflow.h>
@@ -44,6 +45,13 @@
  * mappings in use; QEMU takes the number as the mappings it may make.
  */
 #define VDIOMMU_VFIO_DMA_AVAIL	U32_MAX
+
+/*
+ * Dirty bitmaps, as type1 sizes them: one bit per page of the smallest
+ * IOMMU page size, in whole u64s; at most INT_MAX pages' worth.
+ */
+#define VDIOMMU_DIRTY_BITMAP_BYTES(n)	(ALIGN((u64)(n), 64) / BITS_PER_BYTE)
+#define VDIOMMU_DIRTY_BITMAP_SIZE_MAX	VDIOMMU_DIRTY_BITMAP_BYTES(INT_MAX)
 
 static struct vdiommu_ioas *vdiommu_get_compat_ioas(struct vdiommu_ctx *ictx)
 {
@@ -270,8 +278,10 @@ void vdiommu_vfio_group_release(struct vdiommu_ctx *ictx,
 		kfree(vgroup);
 		break;
 	}
-	if (list_empty(&ictx->vfio_group_list))
+	if (list_empty(&ictx->vfio_group_list)) {
 		WRITE_ONCE(ictx->vfio_iommu_set, false);
+		ictx->vfio_dirty_tracking = false;
+	}
 	if (!enforce_coherency)
 		atomic_dec(&ictx->vfio_noncoherent);
 	atomic_dec(&ictx->vfio_groups);
@@ -392,29 +402,40 @@ static int vdiommu_vfio_range(void *data, u32 index,
 	return 0;
 }
 
+#define VDIOMMU_AVAIL_CAP_SIZE \
+	ALIGN(sizeof(struct vfio_iommu_type1_info_dma_avail), sizeof(u64))
+
 /*
- * The size of the capability chain with @n IOVA ranges, and in @iova_size
- * that of its first capability, where the second starts.
+ * The size of the capability chain with @n IOVA ranges (and the migration
+ * capability if @migration), and in @iova_size that of its first
+ * capability, where the second starts.
  */
-static size_t vdiommu_vfio_caps_size(u32 n, size_t *iova_size)
+static size_t vdiommu_vfio_caps_size(u32 n, bool migration, size_t *iova_size)
 {
 	struct vfio_iommu_type1_info_cap_iova_range *iova_cap;
+	size_t size;
 
 	*iova_size = ALIGN(struct_size(iova_cap, iova_ranges, n), sizeof(u64));
-	return *iova_size + ALIGN(sizeof(struct vfio_iommu_type1_info_dma_avail),
-				  sizeof(u64));
+	size = *iova_size + VDIOMMU_AVAIL_CAP_SIZE;
+	if (migration)
+		size += ALIGN(sizeof(struct vfio_iommu_type1_info_cap_migration),
+			      sizeof(u64));
+	return size;
 }
 
 /*
  * The capability chain of VFIO_IOMMU_GET_INFO, as it sits after struct
- * vfio_iommu_type1_info: the IOVA ranges, then the DMA-avail count, in
- * *@caps (the caller frees it, also on error).
+ * vfio_iommu_type1_info: the IOVA ranges, the DMA-avail count, and with
+ * @migration type1's dirty-tracking limits, in *@caps (the caller frees
+ * it, also on error).
  * Return: its size, or a negative errno.
  */
-static ssize_t vdiommu_vfio_info_caps(struct vdiommu_ioas *ioas, void **caps,
+static ssize_t vdiommu_vfio_info_caps(struct vdiommu_ioas *ioas,
+				      bool migration, void **caps,
 				      unsigned long *alignment)
 {
 	struct vfio_iommu_type1_info_cap_iova_range *iova_cap;
+	struct vfio_iommu_type1_info_cap_migration *mig_cap;
 	struct vfio_iommu_type1_info_dma_avail *avail_cap;
 	struct vdiommu_vfio_ranges out = {};
 	size_t iova_size, size;
@@ -432,8 +453,8 @@ static ssize_t vdiommu_vfio_info_caps(struct vdiommu_ioas *ioas, void **caps,
 		if (*caps && n <= out.room)
 			break;
 		kfree(*caps);
-		*caps = kzalloc(vdiommu_vfio_caps_size(n, &iova_size),
-				GFP_KERNEL);
+		*caps = kzalloc(vdiommu_vfio_caps_size(n, migration,
+						       &iova_size), GFP_KERNEL);
 		if (!*caps)
 			return -ENOMEM;
 		iova_cap = *caps;
@@ -441,7 +462,7 @@ static ssize_t vdiommu_vfio_info_caps(struct vdiommu_ioas *ioas, void **caps,
 		out.room = n;
 	}
 	/* Laid out for the ranges found, which fit in what was allocated. */
-	size = vdiommu_vfio_caps_size(n, &iova_size);
+	size = vdiommu_vfio_caps_size(n, migration, &iova_size);
 	iova_cap = *caps;
 	iova_cap->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
 	iova_cap->header.version = 1;
@@ -453,6 +474,16 @@ static ssize_t vdiommu_vfio_info_caps(struct vdiommu_ioas *ioas, void **caps,
 	avail_cap->header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
 	avail_cap->header.version = 1;
 	avail_cap->avail = VDIOMMU_VFIO_DMA_AVAIL;
+	if (!migration)
+		return size;
+	avail_cap->header.next = sizeof(struct vfio_iommu_type1_info) +
+				 iova_size + VDIOMMU_AVAIL_CAP_SIZE;
+	mig_cap = (void *)avail_cap + VDIOMMU_AVAIL_CAP_SIZE;
+	mig_cap->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION;
+	mig_cap->header.version = 1;
+	mig_cap->flags = 0;
+	mig_cap->pgsize_bitmap = *alignment;
+	mig_cap->max_dirty_bitmap_size = VDIOMMU_DIRTY_BITMAP_SIZE_MAX;
 	return size;
 }
 
@@ -479,7 +510,8 @@ static long vdiommu_vfio_get_info(struct vdiommu_ctx *ictx,
 	ioas = vdiommu_vfio_get_ioas(ictx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	size = vdiommu_vfio_info_caps(ioas, &caps, &alignment);
+	size = vdiommu_vfio_info_caps(ioas, ictx->type1_door, &caps,
+				      &alignment);
 	vdiommu_put_object(ictx, &ioas->obj);
 	if (size < 0) {
 		ret = size;
@@ -503,6 +535,163 @@ static long vdiommu_vfio_get_info(struct vdiommu_ctx *ictx,
 		ret = -EFAULT;
 out_free:
 	kfree(caps);
+	return ret;
+}
+
+/* Where dirty bits go: bit 0 is the page at @base. */
+struct vdiommu_dirty_out {
+	u64 __user *bitmap;
+	unsigned long base;
+	unsigned int pgshift;
+};
+
+/*
+ * Marks the mapping [start, last] dirty in the user's bitmap: its bits
+ * set, every other bit as the caller left it (the u64s a mapping only
+ * partly covers are read first).
+ */
+static int vdiommu_vfio_dirty_area(void *data, unsigned long start,
+				   unsigned long last)
+{
+	struct vdiommu_dirty_out *out = data;
+	u64 first = (start - out->base) >> out->pgshift;
+	u64 end = first + ((last - start) >> out->pgshift) + 1;
+	u64 __user *bitmap = out->bitmap;
+	u64 w, val, mask;
+
+	for (w = first / 64; w < DIV_ROUND_UP(end, 64); w++) {
+		mask = ~0ULL;
+		if (w == first / 64)
+			mask &= ~0ULL << (first % 64);
+		if (w == (end - 1) / 64)
+			mask &= ~0ULL >> (63 - (end - 1) % 64);
+		val = ~0ULL;
+		if (mask != ~0ULL) {
+			if (get_user(val, bitmap + w))
+				return -EFAULT;
+			val |= mask;
+		}
+		if (put_user(val, bitmap + w))
+			return -EFAULT;
+		if (!(w % 4096))
+			cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Every mapping in [iova, iova + size) reported dirty into @bitmap, as
+ * type1 reports a container whose devices DMA through the IOMMU: all that
+ * it pinned (here, all that is mapped) is dirty, every time.  A mapping
+ * that crosses either end is -EINVAL.
+ */
+static int vdiommu_vfio_report_dirty(struct vdiommu_ioas *ioas,
+				     const struct vfio_bitmap *bitmap,
+				     u64 iova, u64 size)
+{
+	struct vdiommu_dirty_out out = {
+		.bitmap = bitmap->data,
+		.base = iova,
+		.pgshift = __ffs(bitmap->pgsize),
+	};
+	int ret;
+
+	ret = vdiommu_iopt_walk_areas(&ioas->iopt, iova, iova + size - 1,
+				      vdiommu_vfio_dirty_area, &out);
+	return ret == -ENOENT ? -EINVAL : ret;
+}
+
+/*
+ * A dirty bitmap's description, as type1 checks it: user memory it may
+ * write, one bit per page of @size, at most VDIOMMU_DIRTY_BITMAP_SIZE_MAX
+ * bytes.  The page size is checked against the IOMMU's later.
+ */
+static int vdiommu_vfio_check_bitmap(const struct vfio_bitmap *bitmap,
+				     u64 size)
+{
+	u64 npages;
+
+	if (!bitmap->pgsize || !access_ok(bitmap->data, bitmap->size))
+		return -EINVAL;
+	npages = size >> __ffs(bitmap->pgsize);
+	if (!npages || !bitmap->size ||
+	    bitmap->size > VDIOMMU_DIRTY_BITMAP_SIZE_MAX ||
+	    bitmap->size < VDIOMMU_DIRTY_BITMAP_BYTES(npages))
+		return -EINVAL;
+	return 0;
+}
+
+/* The smallest page size the IOAS maps, the dirty bitmaps' page size. */
+static u64 vdiommu_vfio_pgsize(struct vdiommu_ioas *ioas)
+{
+	return READ_ONCE(ioas->iopt.iova_alignment);
+}
+
+/*
+ * VFIO_IOMMU_DIRTY_PAGES, on /dev/vfio/vfio (upstream's iommufd compat has
+ * none: ENOTTY on /dev/iommu): type1v2 only (-EACCES); one flag at a time;
+ * START and STOP may repeat; GET_BITMAP wants tracking started, the
+ * smallest page size, an aligned range that cuts no mapping, and a bitmap
+ * big enough, else -EINVAL.
+ */
+static long vdiommu_vfio_dirty_pages(struct vdiommu_ctx *ictx,
+				     void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dirty_bitmap,
+					  flags);
+	u32 mask = VFIO_IOMMU_DIRTY_PAGES_FLAG_START |
+		   VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP |
+		   VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	struct vfio_iommu_type1_dirty_bitmap_get range;
+	struct vfio_iommu_type1_dirty_bitmap dirty;
+	struct vdiommu_ioas *ioas;
+	u64 pgsize;
+	long ret;
+
+	ioas = vdiommu_vfio_get_ioas(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	ret = -EACCES;
+	if (READ_ONCE(ioas->vfio_type1_v1))
+		goto out_put;
+	ret = -EFAULT;
+	if (copy_from_user(&dirty, arg, minsz))
+		goto out_put;
+	ret = -EINVAL;
+	if (dirty.argsz < minsz || (dirty.flags & ~mask) ||
+	    hweight32(dirty.flags) != 1)
+		goto out_put;
+
+	if (dirty.flags != VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP) {
+		mutex_lock(&ictx->vfio_lock);
+		ictx->vfio_dirty_tracking =
+			dirty.flags == VFIO_IOMMU_DIRTY_PAGES_FLAG_START;
+		mutex_unlock(&ictx->vfio_lock);
+		ret = 0;
+		goto out_put;
+	}
+
+	if (dirty.argsz - minsz < sizeof(range))
+		goto out_put;
+	ret = -EFAULT;
+	if (copy_from_user(&range, arg + minsz, sizeof(range)))
+		goto out_put;
+	ret = -EINVAL;
+	if (range.iova + range.size < range.iova)
+		goto out_put;
+	ret = vdiommu_vfio_check_bitmap(&range.bitmap, range.size);
+	if (ret)
+		goto out_put;
+	pgsize = vdiommu_vfio_pgsize(ioas);
+	ret = -EINVAL;
+	if (range.bitmap.pgsize != pgsize || (range.iova & (pgsize - 1)) ||
+	    !range.size || (range.size & (pgsize - 1)) ||
+	    !READ_ONCE(ictx->vfio_dirty_tracking))
+		goto out_put;
+	ret = vdiommu_vfio_report_dirty(ioas, &range.bitmap, range.iova,
+					range.size);
+out_put:
+	vdiommu_put_object(ictx, &ioas->obj);
 	return ret;
 }
 
@@ -553,16 +742,33 @@ static long vdiommu_vfio_unmap_dma(struct vdiommu_ctx *ictx,
 {
 	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
 					  size);
+	u32 flags = VFIO_DMA_UNMAP_FLAG_ALL;
 	struct vfio_iommu_type1_dma_unmap unmap;
+	struct vfio_bitmap bitmap = {};
 	unsigned long unmapped = 0;
 	struct vdiommu_ioas *ioas;
+	bool dirty;
 	long ret;
 
 	if (copy_from_user(&unmap, arg, minsz))
 		return -EFAULT;
-	/* No dirty bitmap (no dirty tracking), no VFIO_UPDATE_VADDR. */
-	if (unmap.argsz < minsz || (unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL))
+	/* The dirty bitmap on /dev/vfio/vfio only; no VFIO_UPDATE_VADDR. */
+	if (ictx->type1_door)
+		flags |= VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+	if (unmap.argsz < minsz || (unmap.flags & ~flags))
 		return -EINVAL;
+	dirty = unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+	if (dirty) {
+		if ((unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) ||
+		    unmap.argsz < minsz + sizeof(bitmap))
+			return -EINVAL;
+		if (copy_from_user(&bitmap, (void __user *)arg + minsz,
+				   sizeof(bitmap)))
+			return -EFAULT;
+		ret = vdiommu_vfio_check_bitmap(&bitmap, unmap.size);
+		if (ret)
+			return ret;
+	}
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
 		if (unmap.iova || unmap.size)
 			return -EINVAL;
@@ -578,6 +784,17 @@ static long vdiommu_vfio_unmap_dma(struct vdiommu_ctx *ictx,
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
 		ret = vdiommu_iopt_unmap_all(&ioas->iopt, &unmapped);
 		goto out_put;
+	}
+	/* The bits first, for what is about to go (type1v2: no split). */
+	if (dirty) {
+		ret = -EINVAL;
+		if (!READ_ONCE(ictx->vfio_dirty_tracking) ||
+		    bitmap.pgsize != vdiommu_vfio_pgsize(ioas))
+			goto out_put;
+		ret = vdiommu_vfio_report_dirty(ioas, &bitmap, unmap.iova,
+						unmap.size);
+		if (ret)
+			goto out_put;
 	}
 	if (READ_ONCE(ioas->vfio_type1_v1)) {
 		ret = vdiommu_iopt_unmap_v1(&ioas->iopt, unmap.iova, unmap.size,
@@ -626,6 +843,10 @@ long vdiommu_vfio_ioctl(struct vdiommu_ctx *ictx, unsigned int cmd,
 		return vdiommu_vfio_map_dma(ictx, uarg);
 	case VFIO_IOMMU_UNMAP_DMA:
 		return vdiommu_vfio_unmap_dma(ictx, uarg);
+	case VFIO_IOMMU_DIRTY_PAGES:
+		if (!ictx->type1_door)
+			return -ENOTTY;
+		return vdiommu_vfio_dirty_pages(ictx, uarg);
 	default:
 		return -ENOTTY;
 	}
