@@ -119,7 +119,7 @@ INITRD_stock = initramfs
 INITRD_debug = initramfs-debug
 
 demo: initramfs
-	scripts/run-guest.sh --mode demo --snoop $(SNOOP) --timeout 300 \
+	scripts/run-guest.sh --mode demo --snoop $(SNOOP) --timeout 1800 \
 		--scratch $(B)/nvme.img $(KIMAGE) $(B)/stock/initramfs.cpio.gz
 
 shell: $(INITRD_$(FLAVOUR))

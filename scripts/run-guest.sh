@@ -14,8 +14,11 @@
 #   --mode check|demo|shell   what the guest does (default shell)
 #   --snoop on|off            intel-iommu snoop-control (default on)
 #   --log FILE                write the console to FILE (not to stdout)
-#   --timeout SECONDS         kill a guest that runs longer (default 900;
-#                             none in shell mode)
+#   --stall SECONDS           with --log: kill a guest whose console has
+#                             printed nothing for that long (default 600):
+#                             stuck, however slow or fast the host is
+#   --timeout SECONDS         kill a guest that runs longer in all (default
+#                             0: no limit; none in shell mode)
 #   --scratch FILE            nvme backing file (created, 16 MiB)
 #   --flavour stock|debug     which kernel this is (default stock): the debug
 #                             kernel panics on the first WARN (panic_on_warn)
@@ -29,7 +32,7 @@
 #                             kernel command line carries it to /init)
 set -euo pipefail
 
-mode=shell snoop=on log= timeout=900 scratch= flavour=stock stack=ours dropin=
+mode=shell snoop=on log= timeout=0 stall=600 scratch= flavour=stock stack=ours dropin=
 env=
 while [ $# -gt 2 ]; do
 	case $1 in
@@ -37,6 +40,7 @@ while [ $# -gt 2 ]; do
 	--snoop) snoop=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--stall) stall=$2; shift 2 ;;
 	--scratch) scratch=$2; shift 2 ;;
 	--flavour) flavour=$2; shift 2 ;;
 	--stack) stack=$2; shift 2 ;;
@@ -106,27 +110,40 @@ if [ "$mode" = shell ]; then
 fi
 
 if [ -z "$log" ]; then
-	timeout --foreground -k 10 "$timeout" \
+	if [ "$timeout" = 0 ]; then
 		qemu-system-x86_64 "${args[@]}" -serial stdio -monitor none </dev/null
+	else
+		timeout --foreground -k 10 "$timeout" \
+			qemu-system-x86_64 "${args[@]}" -serial stdio -monitor none </dev/null
+	fi
 	exit
 fi
 
 # With a log, QEMU writes the console there while this loop watches it.  A
 # guest whose tests are done (VFIODEV-DONE) but that cannot power off,
-# because a task is stuck holding a device, is killed after 20 s.
+# because a task is stuck holding a device, is killed after 20 s.  A guest
+# is stuck when its console stays silent for --stall seconds: the tests
+# print as they go, so a slow host only makes the run longer.
 : > "$log"
 qemu-system-x86_64 "${args[@]}" -serial "file:$log" -monitor none </dev/null &
 qpid=$!
-start=$SECONDS done_at=
+start=$SECONDS done_at= size=0 quiet_since=$SECONDS
 while kill -0 "$qpid" 2>/dev/null; do
 	sleep 1
 	if [ -z "$done_at" ] && grep -q '^VFIODEV-DONE' "$log"; then
 		done_at=$SECONDS
 	fi
+	now_size=$(stat -c %s "$log")
+	if [ "$now_size" != "$size" ]; then
+		size=$now_size quiet_since=$SECONDS
+	fi
 	if [ -n "$done_at" ] && [ $((SECONDS - done_at)) -ge 20 ]; then
 		echo "run-guest: the guest did not power off; killed" >> "$log"
 		kill "$qpid"
-	elif [ $((SECONDS - start)) -ge "$timeout" ]; then
+	elif [ $((SECONDS - quiet_since)) -ge "$stall" ]; then
+		echo "run-guest: no console output for $stall s: stuck; killed after $((SECONDS - start)) s" >> "$log"
+		kill "$qpid"
+	elif [ "$timeout" != 0 ] && [ $((SECONDS - start)) -ge "$timeout" ]; then
 		echo "run-guest: timeout after $timeout s; killed" >> "$log"
 		kill "$qpid"
 	fi
