@@ -108,9 +108,22 @@ static const struct vdpci_reg_rule vdpci_msix_rules[] = {
 	{ PCI_MSIX_FLAGS, 2, 0xffff, 0 },
 };
 
-/* PCI Express: read from the device (status stays live), not written. */
+/* DEVCTL bits kept virtual: FLR (emulated), MPS (system-wide), MRRS. */
+#define VDPCI_DEVCTL_VIRT	(PCI_EXP_DEVCTL_BCR_FLR | \
+				 PCI_EXP_DEVCTL_PAYLOAD | PCI_EXP_DEVCTL_READRQ)
+
+/*
+ * PCI Express: read from the device (status stays live).  Device Control
+ * and Device Control 2 are written, as upstream allows: not the Phantom
+ * Functions enable (the IOMMU would see requester IDs it does not know),
+ * not ARI forwarding (set by the PCI core at probe).  FLR, MPS and MRRS
+ * are virtual: see vdpci_config_write_devctl().
+ */
 static const struct vdpci_reg_rule vdpci_exp_rules[] = {
 	{ PCI_EXP_FLAGS, PCI_CAP_EXP_ENDPOINT_SIZEOF_V2 - PCI_EXP_FLAGS, 0, 0 },
+	{ PCI_EXP_DEVCTL, 2, VDPCI_DEVCTL_VIRT,
+	  0xffff & ~PCI_EXP_DEVCTL_PHANTOM },
+	{ PCI_EXP_DEVCTL2, 2, 0, 0xffff & ~PCI_EXP_DEVCTL2_ARI },
 };
 
 /* Vendor-specific: the device's own registers, passed through. */
@@ -206,7 +219,11 @@ static unsigned int vdpci_cap_len(struct vdpci_core_device *vdev, u8 id,
 	case PCI_CAP_ID_MSIX:
 		return PCI_CAP_MSIX_SIZEOF;
 	case PCI_CAP_ID_EXP:
-		return PCI_CAP_EXP_ENDPOINT_SIZEOF_V2;
+		/* Version 1 has no "2" registers (QEMU's e1000e: at 0xe0). */
+		flags = le16_to_cpu(*(__le16 *)&v[pos + PCI_EXP_FLAGS]);
+		return (flags & PCI_EXP_FLAGS_VERS) > 1 ?
+		       PCI_CAP_EXP_ENDPOINT_SIZEOF_V2 :
+		       PCI_CAP_EXP_ENDPOINT_SIZEOF_V1;
 	case PCI_CAP_ID_VNDR:
 		return max_t(unsigned int, v[pos + PCI_CAP_FLAGS], 3);
 	default:
@@ -472,13 +489,46 @@ static int vdpci_config_write_cmd(struct vdpci_core_device *vdev, u16 new)
 	return ret;
 }
 
+/*
+ * After a write to Device Control: an FLR asked for is done (if the device
+ * can do one) with user access to the BARs stopped, and the bit reads as 0
+ * again, as the spec has it; a new Max Read Request Size reaches the
+ * device, but never below its Max Payload Size, which only the PCI core
+ * sets (a lower MRRS would only cost bandwidth).  As upstream does.
+ */
+static void vdpci_config_write_devctl(struct vdpci_core_device *vdev,
+				      u16 old)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	__le16 *vctl = (__le16 *)&vdev->vconfig[pdev->pcie_cap +
+						 PCI_EXP_DEVCTL];
+	u16 ctl = le16_to_cpu(*vctl);
+	u32 cap;
+
+	if (ctl & PCI_EXP_DEVCTL_BCR_FLR) {
+		ctl &= ~PCI_EXP_DEVCTL_BCR_FLR;
+		*vctl = cpu_to_le16(ctl);
+		if (!pci_user_read_config_dword(pdev, pdev->pcie_cap +
+						PCI_EXP_DEVCAP, &cap) &&
+		    (cap & PCI_EXP_DEVCAP_FLR)) {
+			vdpci_zap_and_down_write_memory_lock(vdev);
+			pci_try_reset_function(pdev);
+			up_write(&vdev->memory_lock);
+		}
+	}
+	if ((ctl ^ old) & PCI_EXP_DEVCTL_READRQ)
+		pcie_set_readrq(pdev, max(128 << ((ctl & PCI_EXP_DEVCTL_READRQ) >> 12),
+					  pcie_get_mps(pdev)));
+}
+
 /* One naturally aligned write of @len bytes of @val at @pos. */
 static int vdpci_config_write_one(struct vdpci_core_device *vdev,
 				  unsigned int pos, unsigned int len, u32 val)
 {
 	unsigned int dpos = pos & ~3, sh = 8 * (pos & 3), b;
-	u32 virt = 0, write = 0, lanes, cur, phys;
+	u32 virt = 0, write = 0, lanes, cur, phys, old_devctl;
 	__le32 *vp = (__le32 *)&vdev->vconfig[dpos];
+	bool devctl;
 	int ret;
 
 	for (b = 0; b < 4; b++) {
@@ -503,6 +553,10 @@ static int vdpci_config_write_one(struct vdpci_core_device *vdev,
 
 	/* Virtual bits: into vconfig. */
 	cur = le32_to_cpu(*vp);
+	devctl = vdev->pdev->pcie_cap && dpos == vdev->pdev->pcie_cap +
+						 PCI_EXP_DEVCTL &&
+		 (write & 0xffff);
+	old_devctl = cur;
 	cur = (cur & ~(write & virt)) | (val & write & virt);
 	/*
 	 * MSI is turned on with VFIO_DEVICE_SET_IRQS; its enable bit reads
@@ -531,6 +585,8 @@ static int vdpci_config_write_one(struct vdpci_core_device *vdev,
 		if (ret)
 			return ret;
 	}
+	if (devctl)
+		vdpci_config_write_devctl(vdev, old_devctl);
 	return 0;
 }
 

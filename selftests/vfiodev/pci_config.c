@@ -5,7 +5,8 @@
  * device's real BARs untouched, read-only registers, the capability chain
  * user space sees, MSI and MSI-X kept virtual, the command register
  * reaching the device, and memory decoding turned off through it taking
- * BAR access away (EIO, SIGBUS) until it is back on.
+ * BAR access away (EIO, SIGBUS) until it is back on; PCIe Device Control
+ * written through, with FLR emulated.
  *
  * VFIODEV_STACK=upstream runs it against vfio-pci; where upstream decides
  * otherwise (it shows the host's BAR addresses until user space writes
@@ -342,6 +343,121 @@ TEST_F(cfg, command_register)
 	EXPECT_EQ(0, try_read32(bar, &v));
 	EXPECT_EQ(4, pread(self->devfd, &v, 4, BAR_OFF(b, 0)));
 	munmap((void *)bar, PAGE_SZ);
+}
+
+/*
+ * Registers of the nvme's BAR0 to tell a function reset by: one that
+ * VFIO_DEVICE_RESET (a function reset, with no Device Control involved)
+ * takes from the value written back to 0.  Its offset and value in *@reg,
+ * or -1 for none.
+ */
+struct nvme_reg {
+	unsigned int off;
+	uint32_t val;
+};
+
+static int nvme_reset_marker(int fd, struct nvme_reg *reg)
+{
+	static const struct nvme_reg regs[] = {
+		{ 0x14, 0x00460000 },	/* CC: queue entry sizes, not enabled */
+		{ 0x24, 0x001f001f },	/* AQA: admin queue sizes */
+	};
+	unsigned int i;
+	uint32_t v;
+
+	for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		if (pwrite(fd, &regs[i].val, 4, BAR_OFF(0, regs[i].off)) != 4 ||
+		    pread(fd, &v, 4, BAR_OFF(0, regs[i].off)) != 4 ||
+		    v != regs[i].val || ioctl(fd, VFIO_DEVICE_RESET) ||
+		    pread(fd, &v, 4, BAR_OFF(0, regs[i].off)) != 4)
+			continue;
+		if (!v) {
+			*reg = regs[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * PCIe Device Control reaches the device, as upstream lets it: a plain
+ * bit (one the device implements) shows in its own config space, Phantom
+ * Functions never do, and Initiate FLR (kept virtual) resets the device
+ * (on the nvme, which has FLR: a register that VFIO_DEVICE_RESET clears
+ * is cleared by it too) and reads back as 0.
+ */
+/*
+ * A Device Control bit the device lets software change (QEMU's devices
+ * implement few): toggled through sysfs and put back; 0 if none.
+ */
+static uint32_t devctl_writable_bit(const char *bdf, int exp)
+{
+	static const uint16_t bits[] = {
+		PCI_EXP_DEVCTL_CERE, PCI_EXP_DEVCTL_NFERE, PCI_EXP_DEVCTL_FERE,
+		PCI_EXP_DEVCTL_URRE, PCI_EXP_DEVCTL_RELAX_EN,
+		PCI_EXP_DEVCTL_EXT_TAG, PCI_EXP_DEVCTL_NOSNOOP_EN,
+	};
+	uint16_t ctl = pci_cfg_rd(bdf, exp + PCI_EXP_DEVCTL, 2), v;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		v = ctl ^ bits[i];
+		if (pci_cfg_write(bdf, &v, 2, exp + PCI_EXP_DEVCTL))
+			return 0;
+		v = pci_cfg_rd(bdf, exp + PCI_EXP_DEVCTL, 2);
+		pci_cfg_write(bdf, &ctl, 2, exp + PCI_EXP_DEVCTL);
+		if (v == (uint16_t)(ctl ^ bits[i]))
+			return bits[i];
+	}
+	return 0;
+}
+
+TEST_F(cfg, devctl)
+{
+	int exp = cap_find(self->devfd, PCI_CAP_ID_EXP);
+	uint32_t v = 0, ctl, hw, bit;
+	struct nvme_reg reg;
+
+	if (!exp) {
+		/* QEMU's nvme and e1000e are PCI Express devices. */
+		ASSERT_EQ(0U, pci_cfg_cap(self->bdf, PCI_CAP_ID_EXP))
+			TH_LOG("the device has a PCIe capability we do not show");
+		SKIP(return, "no PCI Express capability");
+	}
+	ctl = cfg_rd(self->devfd, exp + PCI_EXP_DEVCTL, 2);
+	hw = pci_cfg_rd(self->bdf, exp + PCI_EXP_DEVCTL, 2);
+	bit = devctl_writable_bit(self->bdf, exp);
+	if (bit) {
+		EXPECT_EQ(hw & bit, ctl & bit);
+		ASSERT_EQ(0, cfg_wr(self->devfd, exp + PCI_EXP_DEVCTL, 2,
+				    ctl ^ bit));
+		EXPECT_EQ((hw ^ bit) & bit,
+			  pci_cfg_rd(self->bdf, exp + PCI_EXP_DEVCTL, 2) & bit);
+		EXPECT_EQ(ctl ^ bit,
+			  cfg_rd(self->devfd, exp + PCI_EXP_DEVCTL, 2));
+	} else {
+		TH_LOG("the device implements no plain Device Control bit");
+	}
+	ASSERT_EQ(0, cfg_wr(self->devfd, exp + PCI_EXP_DEVCTL, 2,
+			    ctl | PCI_EXP_DEVCTL_PHANTOM));
+	EXPECT_EQ(hw & PCI_EXP_DEVCTL_PHANTOM,
+		  pci_cfg_rd(self->bdf, exp + PCI_EXP_DEVCTL, 2) &
+		  PCI_EXP_DEVCTL_PHANTOM);
+	ASSERT_EQ(0, cfg_wr(self->devfd, exp + PCI_EXP_DEVCTL, 2, ctl));
+	EXPECT_EQ(hw, pci_cfg_rd(self->bdf, exp + PCI_EXP_DEVCTL, 2));
+
+	if (variant->class != NVME_CLASS)
+		return;
+	ASSERT_TRUE(!!(pci_cfg_rd(self->bdf, exp + PCI_EXP_DEVCAP, 4) &
+		       PCI_EXP_DEVCAP_FLR));
+	ASSERT_EQ(0, nvme_reset_marker(self->devfd, &reg))
+		TH_LOG("no nvme register that a function reset clears");
+	ASSERT_EQ(4, pwrite(self->devfd, &reg.val, 4, BAR_OFF(0, reg.off)));
+	ASSERT_EQ(0, cfg_wr(self->devfd, exp + PCI_EXP_DEVCTL, 2,
+			    ctl | PCI_EXP_DEVCTL_BCR_FLR));
+	EXPECT_EQ(ctl, cfg_rd(self->devfd, exp + PCI_EXP_DEVCTL, 2));
+	ASSERT_EQ(4, pread(self->devfd, &v, 4, BAR_OFF(0, reg.off)));
+	EXPECT_EQ(0U, v) TH_LOG("register %#x after the FLR", reg.off);
 }
 
 /* Extended capabilities of PCIe devices: a chain that ends. */
