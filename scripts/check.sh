@@ -93,8 +93,16 @@ grep -q '^FAIL ' "$B/dropin-stage.out" || dropin_ok=1
 # --- host: QEMU 10 ----------------------------------------------------------
 # QEMU 10 from bookworm-backports, unpacked into the cache (never installed):
 # qemu_cdev runs it in the guest, over 9p, as a client of the cdev path.
+# The guest chroots into the host's root with scratch /tmp and /run of its
+# own, so a QEMU unpacked under those would not be seen there.
+qemu10_env=()
 if scripts/qemu10.sh "$CACHE" > "$B/qemu10.log" 2>&1; then
-	record PASS "host: QEMU 10 (bookworm-backports) unpacked for the guest: $(tail -n 1 "$B/qemu10.log")"
+	qroot=$(tail -n 1 "$B/qemu10.log")
+	record PASS "host: QEMU 10 (bookworm-backports) unpacked for the guest: $qroot"
+	case $qroot in
+	/tmp/*|/run/*) record FAIL "host: the cache is outside /tmp and /run (the guest's chroot has scratch ones): $CACHE" ;;
+	*) qemu10_env=(--env "VFIODEV_QEMU10=$qroot") ;;
+	esac
 else
 	record FAIL "host: QEMU 10 (bookworm-backports) unpacked for the guest" "$B/qemu10.log"
 fi
@@ -129,7 +137,7 @@ for flavour in "$@"; do
 		start=$(date +%s)
 		for attempt in 1 2 3; do
 			scripts/run-guest.sh --mode check --flavour "$flavour" --snoop "$snoop" \
-				"${stack[@]}" --env "VFIODEV_CACHE=$CACHE" \
+				"${stack[@]}" --env "VFIODEV_CACHE=$CACHE" "${qemu10_env[@]}" \
 				--stall "$stall" --scratch "$B/nvme.img" --log "$log" \
 				"$image" "$B/$flavour/initramfs.cpio.gz" > /dev/null 2>&1
 			# A kernel that died before /init started ran none of our

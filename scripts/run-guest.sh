@@ -45,7 +45,7 @@ while [ $# -gt 2 ]; do
 	--flavour) flavour=$2; shift 2 ;;
 	--stack) stack=$2; shift 2 ;;
 	--dropin) dropin=$2; shift 2 ;;
-	--env) case $2 in *[!A-Za-z0-9_./=-]*) echo "run-guest: --env: only [A-Za-z0-9_./-] in $2" >&2; exit 2 ;;
+	--env) case $2 in *[!A-Za-z0-9_./=+~-]*) echo "run-guest: --env: only [A-Za-z0-9_./+~-] in $2" >&2; exit 2 ;;
 	       VFIODEV_[A-Z_]*=*) env="$env $2" ;;
 	       *) echo "run-guest: --env VFIODEV_NAME=VALUE" >&2; exit 2 ;; esac
 	       shift 2 ;;

@@ -39,7 +39,9 @@
 HOST=/host
 # Where scripts/qemu10.sh unpacks QEMU 10 on the host, as the guest sees
 # it over 9p: under the project cache, which make check passes as
-# VFIODEV_CACHE (by default ~/.cache/vfiodev of root).
+# VFIODEV_CACHE (by default ~/.cache/vfiodev of root).  make check also
+# passes VFIODEV_QEMU10, the root it unpacked: QEMU 10 missing there is a
+# failure, not a skip.
 QEMU10_GLOB="${VFIODEV_CACHE:-/root/.cache/vfiodev}/qemu10/*/root"
 NINEP_MODDIR=/lib/modules/9p
 WORK=/tmp/qemu_cdev
@@ -419,18 +421,25 @@ if hostroot_mount; then
 	for r in $HOST$QEMU10_GLOB; do
 		[ -x "$r/usr/bin/qemu-system-x86_64" ] && qroot=${r#"$HOST"}
 	done
+	# make check says where it unpacked QEMU 10: then it must be there.
+	if [ -n "${VFIODEV_QEMU10:-}" ]; then
+		qroot=""
+		[ -x "$HOST$VFIODEV_QEMU10/usr/bin/qemu-system-x86_64" ] &&
+			qroot=$VFIODEV_QEMU10
+	fi
 	if [ -n "$qroot" ]; then
 		qemu=$qroot/usr/bin/qemu-system-x86_64
 		host_ok=1
 	else
-		why_host="no QEMU 10 on the host under $QEMU10_GLOB (run scripts/qemu10.sh CACHE there)"
+		why_host="no QEMU 10 on the host under ${VFIODEV_QEMU10:-$QEMU10_GLOB} (run scripts/qemu10.sh CACHE there)"
 		diag "$why_host"
 	fi
 fi
 if [ $host_ok = 1 ]; then
 	pass "hostroot mounted, QEMU 10 found"
 	diag "hostroot: mounted in $(since "$t0") s; QEMU 10: $qemu"
-elif [ -n "$qroot$mounted" ] && [ "${why_host#no QEMU 10}" != "$why_host" ]; then
+elif [ -n "$qroot$mounted" ] && [ "${why_host#no QEMU 10}" != "$why_host" ] &&
+     [ -z "${VFIODEV_QEMU10:-}" ]; then
 	skip "hostroot mounted, QEMU 10 found" "$why_host"
 else
 	fail "hostroot mounted, QEMU 10 found"
