@@ -135,17 +135,18 @@ for flavour in "$@"; do
 		log=$B/guest-$flavour-snoop-$snoop.log
 		echo "# booting the $flavour guest, intel-iommu snoop-control=$snoop, modules: ${stack[1]} (console: $log)"
 		start=$(date +%s)
-		for attempt in 1 2 3; do
+		for attempt in 1 2 3 4 5; do
 			scripts/run-guest.sh --mode check --flavour "$flavour" --snoop "$snoop" \
 				"${stack[@]}" --env "VFIODEV_CACHE=$CACHE" "${qemu10_env[@]}" \
 				--stall "$stall" --scratch "$B/nvme.img" --log "$log" \
 				"$image" "$B/$flavour/initramfs.cpio.gz" > /dev/null 2>&1
 			# A kernel that died before /init started ran none of our
 			# code (under TCG the debug kernel does, now and then; see
-			# Documentation/testing.rst).  Boot again, up to twice, and
-			# say so; a third such death is reported like any other.
+			# Documentation/testing.rst).  Boot again, up to four
+			# times, and say so; a fifth such death is reported like
+			# any other.
 			grep -q '^VFIODEV-GUEST ' "$log" && break
-			[ $attempt = 3 ] && break
+			[ $attempt = 5 ] && break
 			mv "$log" "${log%.log}-boot$attempt.log"
 			echo "# the guest died before /init ran, none of our code had run: booting it again (first console: ${log%.log}-boot$attempt.log)"
 			grep -m 3 -E 'BUG:|Oops|panic' "${log%.log}-boot$attempt.log" | sed 's/^/#   /'
