@@ -95,8 +95,7 @@ static void vfiodev_group_unset_container(struct vfiodev_group *group)
 {
 	lockdep_assert_held(&group->lock);
 
-	vdiommu_vfio_group_release(group->ictx, group->iommu_group,
-				   group->coherent);
+	vdiommu_vfio_group_release(group->ictx, group->iommu_group);
 	fput(group->container);
 	group->container = NULL;
 	group->ictx = NULL;
@@ -168,12 +167,11 @@ static long vfiodev_group_ioctl_set_container(struct vfiodev_group *group,
 		goto out_unlock;
 	ret = vdiommu_vfio_compat_ioas_create(ictx);
 	if (ret) {
-		vdiommu_vfio_group_release(ictx, group->iommu_group, coherent);
+		vdiommu_vfio_group_release(ictx, group->iommu_group);
 		goto out_unlock;
 	}
 	group->container = file;
 	group->ictx = ictx;
-	group->coherent = coherent;
 	file = NULL;
 out_unlock:
 	mutex_unlock(&group->lock);

@@ -34,7 +34,6 @@ struct vdiommu_ctx;
  * @container: the container file (a reference) set with
  *	VFIO_GROUP_SET_CONTAINER, or NULL
  * @ictx: the context behind @container
- * @coherent: what @ictx was told about the group's coherency
  * @cdev_bound_count: device cdev files of the group's devices bound to an
  *	iommufd; an open group and bound cdevs exclude each other
  * @device_fds: open device files got from this group
@@ -50,7 +49,6 @@ struct vfiodev_group {
 	struct file *opened_file;
 	struct file *container;
 	struct vdiommu_ctx *ictx;
-	bool coherent;
 	unsigned int cdev_bound_count;
 	unsigned int device_fds;
 };

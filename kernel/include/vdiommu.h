@@ -41,7 +41,6 @@ int vdiommu_vfio_compat_ioas_get_id(struct vdiommu_ctx *ictx, u32 *id);
 int vdiommu_vfio_group_claim(struct vdiommu_ctx *ictx,
 			     struct iommu_group *group, bool enforce_coherency);
 void vdiommu_vfio_group_release(struct vdiommu_ctx *ictx,
-				struct iommu_group *group,
-				bool enforce_coherency);
+				struct iommu_group *group);
 
 #endif /* VDIOMMU_H */

@@ -97,12 +97,9 @@ enum vdiommu_account_mode {
  * @vfio_ioas: the IOAS the legacy VFIO container ioctls act on, or NULL
  *	(IOMMU_VFIO_IOAS); not a reference: cleared, under the objects
  *	xarray lock, when that IOAS is destroyed
- * @vfio_groups: VFIO groups using this context as their container
- * @vfio_noncoherent: those of them with a device whose IOMMU cannot
- *	enforce cache coherency
  * @type1_door: opened as /dev/vfio/vfio: the container ioctls answer as
  *	type1 where type1 and upstream's iommufd compat differ
- * @vfio_lock: protects @vfio_group_list and @vfio_iommu_set
+ * @vfio_lock: protects the three below
  * @vfio_group_list: the VFIO groups set to this context as their container
  *	(struct vdiommu_vfio_group)
  * @vfio_iommu_set: on @type1_door, VFIO_SET_IOMMU has been done: the
@@ -120,8 +117,6 @@ struct vdiommu_ctx {
 	struct mutex pages_lock;	/* @pages_itree */
 	struct rb_root_cached pages_itree;
 	struct vdiommu_ioas *vfio_ioas;
-	atomic_t vfio_groups;
-	atomic_t vfio_noncoherent;
 	bool type1_door;
 	struct mutex vfio_lock;	/* the three vfio_* below */
 	struct list_head vfio_group_list;

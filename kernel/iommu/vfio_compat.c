@@ -240,9 +240,6 @@ int vdiommu_vfio_group_claim(struct vdiommu_ctx *ictx,
 		}
 	}
 	list_add_tail(&vgroup->item, &ictx->vfio_group_list);
-	atomic_inc(&ictx->vfio_groups);
-	if (!enforce_coherency)
-		atomic_inc(&ictx->vfio_noncoherent);
 	mutex_unlock(&ictx->vfio_lock);
 	return 0;
 
@@ -258,14 +255,12 @@ EXPORT_SYMBOL_NS_GPL(vdiommu_vfio_group_claim, VFIODEV_IOMMU_NS);
  * vdiommu_vfio_group_release() - undo vdiommu_vfio_group_claim()
  * @ictx: the context
  * @group: the IOMMU group, none of whose devices is bound any more
- * @enforce_coherency: as given to vdiommu_vfio_group_claim()
  *
  * The last group to leave returns a /dev/vfio/vfio container to the state
  * before VFIO_SET_IOMMU, as type1's does.
  */
 void vdiommu_vfio_group_release(struct vdiommu_ctx *ictx,
-				struct iommu_group *group,
-				bool enforce_coherency)
+				struct iommu_group *group)
 {
 	struct vdiommu_vfio_group *vgroup;
 
@@ -280,11 +275,8 @@ void vdiommu_vfio_group_release(struct vdiommu_ctx *ictx,
 	}
 	if (list_empty(&ictx->vfio_group_list)) {
 		WRITE_ONCE(ictx->vfio_iommu_set, false);
-		ictx->vfio_dirty_tracking = false;
+		WRITE_ONCE(ictx->vfio_dirty_tracking, false);
 	}
-	if (!enforce_coherency)
-		atomic_dec(&ictx->vfio_noncoherent);
-	atomic_dec(&ictx->vfio_groups);
 	mutex_unlock(&ictx->vfio_lock);
 	iommu_group_release_dma_owner(group);
 }
@@ -297,15 +289,19 @@ EXPORT_SYMBOL_NS_GPL(vdiommu_vfio_group_release, VFIODEV_IOMMU_NS);
  */
 static int vdiommu_vfio_cc_iommu(struct vdiommu_ctx *ictx)
 {
+	struct vdiommu_vfio_group *vgroup;
 	struct vdiommu_ioas *ioas;
 	struct vdiommu_hwpt *hwpt;
-	bool any, coherent;
+	bool any, coherent = true;
 
 	ioas = vdiommu_get_compat_ioas(ictx);
 	if (IS_ERR(ioas))
 		return 0;
-	any = atomic_read(&ictx->vfio_groups);
-	coherent = !atomic_read(&ictx->vfio_noncoherent);
+	mutex_lock(&ictx->vfio_lock);
+	any = !list_empty(&ictx->vfio_group_list);
+	list_for_each_entry(vgroup, &ictx->vfio_group_list, item)
+		coherent &= vgroup->coherent;
+	mutex_unlock(&ictx->vfio_lock);
 	mutex_lock(&ioas->mutex);
 	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
 		any = true;
@@ -664,8 +660,8 @@ static long vdiommu_vfio_dirty_pages(struct vdiommu_ctx *ictx,
 
 	if (dirty.flags != VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP) {
 		mutex_lock(&ictx->vfio_lock);
-		ictx->vfio_dirty_tracking =
-			dirty.flags == VFIO_IOMMU_DIRTY_PAGES_FLAG_START;
+		WRITE_ONCE(ictx->vfio_dirty_tracking,
+			   dirty.flags == VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
 		mutex_unlock(&ictx->vfio_lock);
 		ret = 0;
 		goto out_put;
