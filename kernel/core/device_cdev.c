@@ -459,6 +459,24 @@ const void *vfiodev_device_iommufd(struct vfiodev_device *vdev, u32 *devid)
 EXPORT_SYMBOL_NS_GPL(vfiodev_device_iommufd, VFIODEV_NS);
 
 /**
+ * vfiodev_device_iommufd_owns_group() - may @vdev's context reset @group
+ * @vdev: a device with a bound file, from one of that file's callbacks
+ * @group: the IOMMU group of a device @vdev's reset takes along
+ *
+ * The iommufd context @vdev's file is bound to owns the DMA of @group when
+ * a device of @group is bound there: then no other user can have a device
+ * of it, bound or not.
+ *
+ * Return: true if it does; false, too, when no file of @vdev is bound.
+ */
+bool vfiodev_device_iommufd_owns_group(struct vfiodev_device *vdev,
+				       struct iommu_group *group)
+{
+	return vdev->idev && vdiommu_device_ctx_owns_group(vdev->idev, group);
+}
+EXPORT_SYMBOL_NS_GPL(vfiodev_device_iommufd_owns_group, VFIODEV_NS);
+
+/**
  * vfiodev_df_device() - the device of a device file
  * @file: any file
  *

@@ -34,6 +34,8 @@ void vdiommu_device_detach(struct vdiommu_device *idev);
 bool vdiommu_device_enforced_coherent(struct vdiommu_device *idev);
 const struct vdiommu_ctx *vdiommu_device_ctx(struct vdiommu_device *idev,
 					     u32 *id);
+bool vdiommu_device_ctx_owns_group(struct vdiommu_device *idev,
+				   struct iommu_group *group);
 
 /* The legacy VFIO container (vfio_compat.c), for VFIO groups. */
 int vdiommu_vfio_compat_ioas_create(struct vdiommu_ctx *ictx);

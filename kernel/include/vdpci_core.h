@@ -5,7 +5,8 @@
  *
  * Lock order (outermost first):
  *   vfiodev_device::lock        (bind, open_device, close_device)
- *   the library's list of devices (owners; hot reset; see reset.c)
+ *   the device set's lock       (open_device, close_device, the resets of
+ *                                the whole set; see reset.c)
  *   vdpci_core_device::igate    (SET_IRQS, interrupt teardown)
  *   vdpci_core_device::memory_lock  (write: memory decode off, reset;
  *                                    read: BAR access, mmap faults)
@@ -21,6 +22,7 @@
 #include "vfiodev.h"
 
 struct eventfd_ctx;
+struct vdpci_dev_set;
 struct vdpci_irq_ctx;
 
 /* Region N of a device file starts at N << VDPCI_OFFSET_SHIFT (VFIO's rule). */
@@ -47,11 +49,15 @@ struct vdpci_irq_ctx;
  * @msix_bar: BAR holding the MSI-X table, or -1
  * @msix_offset: offset of the MSI-X table in @msix_bar
  * @msix_size: size of the MSI-X table in bytes
- * @devices_item: on the library's list of registered devices, which hot
- *	reset consults
+ * @dev_set: the device set, the devices a slot or bus reset of this one
+ *	resets along (see reset.c)
+ * @set_item: in the set's list of devices
+ * @set_open: the device is open; under the set's lock
+ * @needs_reset: user space had the device, and no reset has been done
+ *	since; under the set's lock
  * @owner_ctx: the iommufd context the open device is bound to (opaque),
- *	NULL when closed; under the list's lock
- * @owner_devid: the device's ID there; under the list's lock
+ *	NULL when closed; under the set's lock
+ * @owner_devid: the device's ID there; under the set's lock
  * @cfg_lock: user space's config space accesses
  * @vconfig: the virtual config space (see config.c)
  * @cfg_virt: per byte, the bits read from @vconfig
@@ -69,8 +75,9 @@ struct vdpci_irq_ctx;
  * @req_trigger: eventfd of the REQ interrupt, or NULL
  *
  * Variant drivers embed this structure, at offset 0, in their own.  The
- * members after @pdev belong to the library and, except the locks and
- * @idle_d3 (registration to unregistration), are valid between
+ * members after @pdev belong to the library and, except the locks,
+ * @idle_d3, @dev_set and the set's state (registration to
+ * unregistration), are valid between
  * vdpci_core_open_device() and vdpci_core_close_device().
  */
 struct vdpci_core_device {
@@ -86,7 +93,10 @@ struct vdpci_core_device {
 	int msix_bar;
 	u32 msix_offset;
 	u32 msix_size;
-	struct list_head devices_item;
+	struct vdpci_dev_set *dev_set;
+	struct list_head set_item;
+	bool set_open;
+	bool needs_reset;
 	const void *owner_ctx;
 	u32 owner_devid;
 	struct mutex cfg_lock;	/* config space accesses */

@@ -173,6 +173,8 @@ int vfiodev_register_device(struct vfiodev_device *vdev);
 void vfiodev_unregister_device(struct vfiodev_device *vdev);
 void vfiodev_zap_user_mappings(struct vfiodev_device *vdev);
 const void *vfiodev_device_iommufd(struct vfiodev_device *vdev, u32 *devid);
+bool vfiodev_device_iommufd_owns_group(struct vfiodev_device *vdev,
+				       struct iommu_group *group);
 struct iommu_group *vfiodev_file_iommu_group(struct file *file);
 int vfiodev_check_feature(u32 flags, size_t argsz, u32 supported_ops,
 			  size_t minsz);

@@ -655,6 +655,45 @@ const struct vdiommu_ctx *vdiommu_device_ctx(struct vdiommu_device *idev,
 EXPORT_SYMBOL_NS_GPL(vdiommu_device_ctx, VFIODEV_IOMMU_NS);
 
 /**
+ * vdiommu_device_ctx_owns_group() - does @idev's context own @group's DMA
+ * @idev: a bound device
+ * @group: any IOMMU group
+ *
+ * A group's DMA belongs to one owner at a time: a context owns it when a
+ * device of the group is bound there.  A reset that takes devices along
+ * asks this for a device that is not bound anywhere: the context that owns
+ * its group may reset it, as nobody else can use it.
+ *
+ * Return: true if a device of @group is bound to @idev's context.
+ */
+bool vdiommu_device_ctx_owns_group(struct vdiommu_device *idev,
+				   struct iommu_group *group)
+{
+	struct vdiommu_ctx *ictx = idev->ictx;
+	struct vdiommu_object *obj;
+	unsigned long index;
+	bool ret = false;
+
+	/*
+	 * The xarray lock alone: callers hold device locks that page faults
+	 * take, which the group locks must not depend on.  A published
+	 * device keeps its group until it is unpublished, under this lock.
+	 */
+	xa_lock(&ictx->objects);
+	xa_for_each(&ictx->objects, index, obj) {
+		if (obj->type == VDIOMMU_OBJ_DEVICE &&
+		    container_of(obj, struct vdiommu_device,
+				 obj)->igroup->group == group) {
+			ret = true;
+			break;
+		}
+	}
+	xa_unlock(&ictx->objects);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(vdiommu_device_ctx_owns_group, VFIODEV_IOMMU_NS);
+
+/**
  * vdiommu_device_enforced_coherent() - is the device's DMA coherent now
  * @idev: the device
  *

@@ -179,10 +179,12 @@ int vdpci_core_open_device(struct vfiodev_device *core_vdev)
 	struct pci_dev *pdev = vdev->pdev;
 	int ret;
 
+	/* No reset of the whole set meets a device half open. */
+	vdpci_dev_set_lock(vdev);
 	if (vdev->idle_d3) {
 		ret = pm_runtime_resume_and_get(&pdev->dev);
 		if (ret)
-			return ret;
+			goto err_unlock;
 	}
 	pci_set_power_state(pdev, PCI_D0);
 	/*
@@ -213,6 +215,7 @@ int vdpci_core_open_device(struct vfiodev_device *core_vdev)
 		goto err_free_state;
 	vdpci_irqs_init(vdev);
 	vdpci_devices_set_owner(vdev, true);
+	vdpci_dev_set_unlock(vdev);
 	return 0;
 
 err_free_state:
@@ -222,6 +225,8 @@ err_disable_device:
 err_pm:
 	if (vdev->idle_d3)
 		pm_runtime_put(&pdev->dev);
+err_unlock:
+	vdpci_dev_set_unlock(vdev);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_open_device, VFIODEV_PCI_CORE_NS);
@@ -232,14 +237,16 @@ EXPORT_SYMBOL_NS_GPL(vdpci_core_open_device, VFIODEV_PCI_CORE_NS);
  *
  * Stops the device's DMA, resets it if it can be, and puts back the config
  * space saved by vdpci_core_open_device(), so that the next user (or the
- * host driver) finds the device as it was.  Context: process, under
- * &vfiodev_device.lock.
+ * host driver) finds the device as it was.  A device without a reset of
+ * its own is reset with its slot or bus once no device of its set is open
+ * any more.  Context: process, under &vfiodev_device.lock.
  */
 void vdpci_core_close_device(struct vfiodev_device *core_vdev)
 {
 	struct vdpci_core_device *vdev = to_vdpci(core_vdev);
 	struct pci_dev *pdev = vdev->pdev;
 
+	vdpci_dev_set_lock(vdev);
 	vdpci_devices_set_owner(vdev, false);
 	vdpci_irqs_teardown(vdev);
 	/* No mapping is left: each held the file open. */
@@ -247,15 +254,23 @@ void vdpci_core_close_device(struct vfiodev_device *core_vdev)
 	vdpci_config_free(vdev);
 	pci_clear_master(pdev);
 	pci_disable_device(pdev);
-	if (vdev->reset_works && pci_try_reset_function(pdev))
-		pci_dbg(pdev, "reset on close failed\n");
+	vdev->needs_reset = true;
+	if (vdev->reset_works) {
+		if (!pci_try_reset_function(pdev))
+			vdev->needs_reset = false;
+		else
+			pci_dbg(pdev, "reset on close failed\n");
+	}
 	if (vdev->saved_state) {
 		pci_load_and_free_saved_state(pdev, &vdev->saved_state);
 		pci_restore_state(pdev);
 	}
 	vdev->reset_works = false;
+	/* Without a reset of its own, the device's slot or bus resets it. */
+	vdpci_dev_set_try_reset(vdev);
 	if (vdev->idle_d3)
 		pm_runtime_put(&pdev->dev);
+	vdpci_dev_set_unlock(vdev);
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_close_device, VFIODEV_PCI_CORE_NS);
 
@@ -568,8 +583,8 @@ static void vdpci_pm_unregister(struct vdpci_core_device *vdev)
  * disable_idle_d3.  The driver's &device_driver.pm must be
  * &vdpci_core_pm_ops.  Context: process, may sleep.
  *
- * Return: 0; -EINVAL for a bridge or a device without an IOMMU group; or the
- * error of vfiodev_register_device().
+ * Return: 0; -EINVAL for a bridge or a device without an IOMMU group;
+ * -ENOMEM; or the error of vfiodev_register_device().
  */
 int vdpci_core_register_device(struct vdpci_core_device *vdev)
 {
@@ -603,12 +618,18 @@ int vdpci_core_register_device(struct vdpci_core_device *vdev)
 	if (vdev->idle_d3)
 		pm_runtime_put(&pdev->dev);
 
-	vdpci_devices_add(vdev);
+	ret = vdpci_dev_set_join(vdev);
+	if (ret)
+		goto err_pm;
 	ret = vfiodev_register_device(&vdev->vdev);
-	if (ret) {
-		vdpci_devices_del(vdev);
-		vdpci_pm_unregister(vdev);
-	}
+	if (ret)
+		goto err_leave;
+	return 0;
+
+err_leave:
+	vdpci_dev_set_leave(vdev);
+err_pm:
+	vdpci_pm_unregister(vdev);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_register_device, VFIODEV_PCI_CORE_NS);
@@ -622,9 +643,9 @@ EXPORT_SYMBOL_NS_GPL(vdpci_core_register_device, VFIODEV_PCI_CORE_NS);
  */
 void vdpci_core_unregister_device(struct vdpci_core_device *vdev)
 {
-	/* Not while waiting below: a hot reset would wait for the list. */
-	vdpci_devices_del(vdev);
+	/* Its last close, which this waits for, may reset the set. */
 	vfiodev_unregister_device(&vdev->vdev);
+	vdpci_dev_set_leave(vdev);
 	vdpci_pm_unregister(vdev);
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_unregister_device, VFIODEV_PCI_CORE_NS);

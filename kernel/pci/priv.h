@@ -33,8 +33,11 @@ void vdpci_irqs_init(struct vdpci_core_device *vdev);
 void vdpci_irqs_teardown(struct vdpci_core_device *vdev);
 bool vdpci_irqs_request(struct vdpci_core_device *vdev);
 
-void vdpci_devices_add(struct vdpci_core_device *vdev);
-void vdpci_devices_del(struct vdpci_core_device *vdev);
+int vdpci_dev_set_join(struct vdpci_core_device *vdev);
+void vdpci_dev_set_leave(struct vdpci_core_device *vdev);
+void vdpci_dev_set_lock(struct vdpci_core_device *vdev);
+void vdpci_dev_set_unlock(struct vdpci_core_device *vdev);
+void vdpci_dev_set_try_reset(struct vdpci_core_device *vdev);
 void vdpci_devices_set_owner(struct vdpci_core_device *vdev, bool open);
 long vdpci_ioctl_hot_reset_info(struct vdpci_core_device *vdev,
 				struct vfio_pci_hot_reset_info __user *arg);

@@ -1,33 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfiodev PCI core library: hot reset, the reset of a slot or a bus that
- * takes every function behind it along.
+ * vfiodev PCI core library: device sets, and the resets of a slot or a bus
+ * that take every function behind it along.
  *
- * The library keeps every device registered by a vfiodev PCI driver on one
- * list.  A hot reset is allowed only when every function it affects is on
- * that list and owned by the caller, as upstream decides it: through the
- * device cdev, every affected device must have a file bound to the
- * caller's iommufd context, or, with no file bound, share its IOMMU group
- * with a device that has (the context owns the group's DMA, so nobody
- * else can use it); through the legacy group, the caller passes the files
- * of groups that hold every affected device.
- * The reset then takes each affected device's memory_lock for write (try
- * only: contention is -EBUSY, never a deadlock between devices), removes
- * its user mappings, and resets.
+ * A device set holds the registered devices that one slot or bus reset
+ * resets together: those of one slot when the slot can be reset, else
+ * those of one bus; a device on a root bus, which has no such reset, is
+ * alone in its set.  A set's lock serialises the open and close of its
+ * devices and every reset of the whole set, so that these never see a
+ * device of the set half opened.
  *
- * Who owns a device is recorded on the list at open and close
- * (vdpci_devices_set_owner()), under vdpci_devices_lock, which a hot
- * reset holds throughout: no device it affects can be opened or closed
- * meanwhile, and it never needs another device's vfiodev_device::lock.
+ * Such a reset is possible only when every function it affects is in the
+ * set, and it is done:
+ * - on the last close in the set, when a device of it was used and could
+ *   not be reset on its own (no function reset: edu, many multi-function
+ *   cards), so that what the user left in the device does not reach the
+ *   next owner;
+ * - on VFIO_DEVICE_PCI_HOT_RESET, when the caller owns every device of the
+ *   set, as upstream decides it: through the device cdev, every device
+ *   must have a file bound to the caller's iommufd context, or, with no
+ *   file bound, its IOMMU group's DMA must belong to that context (nobody
+ *   else can use it); through the legacy group, the caller passes the
+ *   files of groups that hold every device.  That reset takes each
+ *   device's memory_lock for write (try only: contention is -EBUSY, never
+ *   a deadlock between devices), and removes its user mappings.
  *
- * Lock order: vfiodev_device::lock (open/close), then vdpci_devices_lock,
- * then the memory_locks.
+ * Lock order: vfiodev_device::lock (open/close), then vdpci_dev_set::lock,
+ * then the memory_locks; vdpci_dev_sets_lock only at registration, around
+ * a set's lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -35,26 +42,118 @@
 #include "../compat.h"
 #include "priv.h"
 
-static LIST_HEAD(vdpci_devices);
-static DEFINE_MUTEX(vdpci_devices_lock);
+/**
+ * struct vdpci_dev_set - the devices one slot or bus reset takes along
+ * @lock: see the lock order above; protects @devices and, of each device,
+ *	&vdpci_core_device.set_open, .needs_reset, .owner_ctx, .owner_devid
+ * @devices: the registered devices (&vdpci_core_device.set_item)
+ * @id: the slot, the bus, or for a root-bus device the device itself
+ * @item: on vdpci_dev_sets
+ */
+struct vdpci_dev_set {
+	struct mutex lock;	/* the set's devices, their open and close */
+	struct list_head devices;
+	const void *id;
+	struct list_head item;
+};
 
-void vdpci_devices_add(struct vdpci_core_device *vdev)
+static LIST_HEAD(vdpci_dev_sets);
+static DEFINE_MUTEX(vdpci_dev_sets_lock);
+
+/* What the devices of @pdev's set share, as upstream's vfio-pci picks it. */
+static const void *vdpci_dev_set_id(struct vdpci_core_device *vdev)
 {
-	mutex_lock(&vdpci_devices_lock);
-	list_add_tail(&vdev->devices_item, &vdpci_devices);
-	mutex_unlock(&vdpci_devices_lock);
+	struct pci_dev *pdev = vdev->pdev;
+
+	if (pci_is_root_bus(pdev->bus))
+		return vdev;
+	if (!pci_probe_reset_slot(pdev->slot))
+		return pdev->slot;
+	return pdev->bus;
 }
 
-void vdpci_devices_del(struct vdpci_core_device *vdev)
+/**
+ * vdpci_dev_set_join() - put a device being registered in its set
+ * @vdev: the device
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int vdpci_dev_set_join(struct vdpci_core_device *vdev)
 {
-	mutex_lock(&vdpci_devices_lock);
-	list_del(&vdev->devices_item);
-	mutex_unlock(&vdpci_devices_lock);
+	const void *id = vdpci_dev_set_id(vdev);
+	struct vdpci_dev_set *set;
+	int ret = 0;
+
+	mutex_lock(&vdpci_dev_sets_lock);
+	list_for_each_entry(set, &vdpci_dev_sets, item)
+		if (set->id == id)
+			goto found;
+	set = kzalloc(sizeof(*set), GFP_KERNEL);
+	if (!set) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	mutex_init(&set->lock);
+	INIT_LIST_HEAD(&set->devices);
+	set->id = id;
+	list_add_tail(&set->item, &vdpci_dev_sets);
+found:
+	mutex_lock(&set->lock);
+	list_add_tail(&vdev->set_item, &set->devices);
+	vdev->dev_set = set;
+	mutex_unlock(&set->lock);
+out_unlock:
+	mutex_unlock(&vdpci_dev_sets_lock);
+	return ret;
+}
+
+/**
+ * vdpci_dev_set_leave() - undo vdpci_dev_set_join()
+ * @vdev: the device, closed for good (unregistered)
+ */
+void vdpci_dev_set_leave(struct vdpci_core_device *vdev)
+{
+	struct vdpci_dev_set *set = vdev->dev_set;
+	bool empty;
+
+	mutex_lock(&vdpci_dev_sets_lock);
+	mutex_lock(&set->lock);
+	list_del(&vdev->set_item);
+	empty = list_empty(&set->devices);
+	mutex_unlock(&set->lock);
+	vdev->dev_set = NULL;
+	if (empty) {
+		list_del(&set->item);
+		mutex_destroy(&set->lock);
+		kfree(set);
+	}
+	mutex_unlock(&vdpci_dev_sets_lock);
+}
+
+/**
+ * vdpci_dev_set_lock() - take the lock of a device's set
+ * @vdev: a registered device
+ *
+ * For open and close, which must not meet a reset of the set.
+ */
+void vdpci_dev_set_lock(struct vdpci_core_device *vdev)
+{
+	mutex_lock(&vdev->dev_set->lock);
+}
+
+/**
+ * vdpci_dev_set_unlock() - undo vdpci_dev_set_lock()
+ * @vdev: the device
+ */
+void vdpci_dev_set_unlock(struct vdpci_core_device *vdev)
+{
+	mutex_unlock(&vdev->dev_set->lock);
 }
 
 /*
- * At open (@open true) and close: the iommufd context the device's file is
- * bound to, and its ID there.  Under vfiodev_device::lock.
+ * At open (@open true) and close: whether the device is open, and the
+ * iommufd context its file is bound to and its ID there.  Under the set's
+ * lock and vfiodev_device::lock.
  */
 void vdpci_devices_set_owner(struct vdpci_core_device *vdev, bool open)
 {
@@ -62,19 +161,20 @@ void vdpci_devices_set_owner(struct vdpci_core_device *vdev, bool open)
 	const void *ctx = open ? vfiodev_device_iommufd(&vdev->vdev, &devid) :
 			  NULL;
 
-	mutex_lock(&vdpci_devices_lock);
+	lockdep_assert_held(&vdev->dev_set->lock);
+	vdev->set_open = open;
 	vdev->owner_ctx = ctx;
 	vdev->owner_devid = devid;
-	mutex_unlock(&vdpci_devices_lock);
 }
 
-/* The library's device of @pdev, or NULL.  Under vdpci_devices_lock. */
-static struct vdpci_core_device *vdpci_find(struct pci_dev *pdev)
+/* The device of @pdev in @set, or NULL.  Under the set's lock. */
+static struct vdpci_core_device *vdpci_find(struct vdpci_dev_set *set,
+					    struct pci_dev *pdev)
 {
 	struct vdpci_core_device *vdev;
 
-	lockdep_assert_held(&vdpci_devices_lock);
-	list_for_each_entry(vdev, &vdpci_devices, devices_item)
+	lockdep_assert_held(&set->lock);
+	list_for_each_entry(vdev, &set->devices, set_item)
 		if (vdev->pdev == pdev)
 			return vdev;
 	return NULL;
@@ -136,16 +236,14 @@ static int vdpci_walk_affected(struct vdpci_reset_walk *walk)
  * Who owns @dev for a reset asked by @vdev: its device ID in the caller's
  * context (> 0), VFIO_PCI_DEVID_OWNED when no file of it is bound but its
  * group's DMA belongs to the caller's context, VFIO_PCI_DEVID_NOT_OWNED
- * otherwise.  Under vdpci_devices_lock.
+ * otherwise, and for a device not in @vdev's set.  Under the set's lock.
  */
 static int vdpci_owner(struct vdpci_core_device *vdev, struct pci_dev *dev)
 {
-	struct vdpci_core_device *other, *peer;
+	struct vdpci_core_device *other = vdpci_find(vdev->dev_set, dev);
 	struct iommu_group *group;
-	int ret = VFIO_PCI_DEVID_NOT_OWNED;
+	bool owned;
 
-	lockdep_assert_held(&vdpci_devices_lock);
-	other = vdpci_find(dev);
 	if (!other || !vdev->owner_ctx)
 		return VFIO_PCI_DEVID_NOT_OWNED;
 	if (other->owner_ctx)
@@ -155,26 +253,97 @@ static int vdpci_owner(struct vdpci_core_device *vdev, struct pci_dev *dev)
 	group = iommu_group_get(&dev->dev);
 	if (!group)
 		return VFIO_PCI_DEVID_NOT_OWNED;
-	list_for_each_entry(peer, &vdpci_devices, devices_item) {
-		struct iommu_group *g;
-
-		if (peer->owner_ctx != vdev->owner_ctx)
-			continue;
-		g = iommu_group_get(&peer->pdev->dev);
-		if (g == group)
-			ret = VFIO_PCI_DEVID_OWNED;
-		iommu_group_put(g);
-		if (ret == VFIO_PCI_DEVID_OWNED)
-			break;
-	}
+	owned = vfiodev_device_iommufd_owns_group(&vdev->vdev, group);
 	iommu_group_put(group);
-	return ret;
+	return owned ? VFIO_PCI_DEVID_OWNED : VFIO_PCI_DEVID_NOT_OWNED;
 }
 
 static int vdpci_count_one(struct pci_dev *dev, void *data)
 {
 	(*(int *)data)++;
 	return 0;
+}
+
+/*
+ * Wakes every device of @set that runtime PM may have suspended, for a
+ * reset of them all.  Return: 0, or the error of waking one (then none is
+ * held awake).  Under the set's lock.
+ */
+static int vdpci_dev_set_pm_get(struct vdpci_dev_set *set)
+{
+	struct vdpci_core_device *cur;
+	int ret;
+
+	lockdep_assert_held(&set->lock);
+	list_for_each_entry(cur, &set->devices, set_item) {
+		if (!cur->idle_d3)
+			continue;
+		ret = pm_runtime_resume_and_get(&cur->pdev->dev);
+		if (ret)
+			goto unwind;
+	}
+	return 0;
+
+unwind:
+	list_for_each_entry_continue_reverse(cur, &set->devices, set_item)
+		if (cur->idle_d3)
+			pm_runtime_put(&cur->pdev->dev);
+	return ret;
+}
+
+static void vdpci_dev_set_pm_put(struct vdpci_dev_set *set)
+{
+	struct vdpci_core_device *cur;
+
+	list_for_each_entry(cur, &set->devices, set_item)
+		if (cur->idle_d3)
+			pm_runtime_put(&cur->pdev->dev);
+}
+
+/* For a reset of @data's set: is @dev in the set.  Under its lock. */
+static int vdpci_in_set_one(struct pci_dev *dev, void *data)
+{
+	return vdpci_find(data, dev) ? 0 : -EINVAL;
+}
+
+/**
+ * vdpci_dev_set_try_reset() - reset a set whose last device was closed
+ * @vdev: the device being closed, its function reset tried (needs_reset
+ *	is set when it failed or the device has none)
+ *
+ * When no device of the set is open any more and one of them needs a
+ * reset, resets the slot or bus, if every function behind it is in the
+ * set; a set that cannot be reset now stays marked, for the next last
+ * close.  Under the set's lock.
+ */
+void vdpci_dev_set_try_reset(struct vdpci_core_device *vdev)
+{
+	struct vdpci_dev_set *set = vdev->dev_set;
+	struct vdpci_reset_walk walk = {
+		.pdev = vdev->pdev,
+		.fn = vdpci_in_set_one,
+		.data = set,
+	};
+	struct vdpci_core_device *cur;
+	bool needs_reset = false;
+
+	lockdep_assert_held(&set->lock);
+	list_for_each_entry(cur, &set->devices, set_item) {
+		if (cur->set_open)
+			return;
+		needs_reset |= cur->needs_reset;
+	}
+	if (!needs_reset || vdpci_walk_affected(&walk))
+		return;
+	if (vdpci_dev_set_pm_get(set))
+		return;
+	if (!pci_reset_bus(vdev->pdev)) {
+		list_for_each_entry(cur, &set->devices, set_item)
+			cur->needs_reset = false;
+	} else {
+		pci_dbg(vdev->pdev, "reset of the device set failed\n");
+	}
+	vdpci_dev_set_pm_put(set);
 }
 
 /**
@@ -276,9 +445,9 @@ long vdpci_ioctl_hot_reset_info(struct vdpci_core_device *vdev,
 			     VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
 	walk.fn = vdpci_fill_one;
 	walk.data = &fill;
-	mutex_lock(&vdpci_devices_lock);
+	mutex_lock(&vdev->dev_set->lock);
 	ret = vdpci_walk_affected(&walk);
-	mutex_unlock(&vdpci_devices_lock);
+	mutex_unlock(&vdev->dev_set->lock);
 	if (ret)
 		goto out_free;
 	if (copy_to_user(arg->devices, fill.devices,
@@ -321,7 +490,7 @@ static bool vdpci_in_groups(struct vdpci_lock_walk *walk, struct pci_dev *dev)
 	bool ret = false;
 	u32 i;
 
-	if (!vdpci_find(dev))
+	if (!vdpci_find(walk->vdev->dev_set, dev))
 		return false;
 	group = iommu_group_get(&dev->dev);
 	if (!group)
@@ -341,7 +510,7 @@ static int vdpci_lock_one(struct pci_dev *dev, void *data)
 	if (walk->ngroups ? !vdpci_in_groups(walk, dev) :
 	    vdpci_owner(walk->vdev, dev) == VFIO_PCI_DEVID_NOT_OWNED)
 		return -EINVAL;
-	other = vdpci_find(dev);
+	other = vdpci_find(walk->vdev->dev_set, dev);
 	if (walk->n >= walk->max)
 		return -EAGAIN;
 	if (!down_write_trylock(&other->memory_lock))
@@ -429,7 +598,7 @@ long vdpci_ioctl_hot_reset(struct vdpci_core_device *vdev,
 			ret = -ENOMEM;
 			goto out_free;
 		}
-		/* Before vdpci_devices_lock: the groups have locks of their own. */
+		/* Before the set's lock: the groups have locks of their own. */
 		ret = vdpci_get_groups(&lock, files, arg->group_fds, hdr.count);
 		if (ret)
 			goto out_put;
@@ -438,13 +607,22 @@ long vdpci_ioctl_hot_reset(struct vdpci_core_device *vdev,
 
 	affected.fn = vdpci_lock_one;
 	affected.data = &lock;
-	mutex_lock(&vdpci_devices_lock);
+	mutex_lock(&vdev->dev_set->lock);
+	ret = vdpci_dev_set_pm_get(vdev->dev_set);
+	if (ret)
+		goto out_unlock;
 	ret = vdpci_walk_affected(&affected);
-	if (!ret)
+	if (!ret) {
+		/* Suspended ones too: the reset ends with every device in D0. */
+		for (i = 0; i < lock.n; i++)
+			pci_set_power_state(lock.locked[i]->pdev, PCI_D0);
 		ret = pci_reset_bus(vdev->pdev);
+	}
 	for (i = 0; i < lock.n; i++)
 		up_write(&lock.locked[i]->memory_lock);
-	mutex_unlock(&vdpci_devices_lock);
+	vdpci_dev_set_pm_put(vdev->dev_set);
+out_unlock:
+	mutex_unlock(&vdev->dev_set->lock);
 out_put:
 	for (i = 0; files && i < hdr.count && files[i]; i++)
 		fput(files[i]);
