@@ -38,6 +38,8 @@ struct vdpci_irq_ctx;
  * @idle_d3: runtime PM may suspend the device while it is not open (set
  *	at registration, from the disable_idle_d3 setting)
  * @reset_works: a function reset succeeded when the device was opened
+ * @own_reset: the driver serves VFIO_DEVICE_RESET itself when the device
+ *	has no function reset (vdpci_core_set_own_reset())
  * @saved_state: config space as it was before user space had the device,
  *	restored when it is closed
  * @memory_lock: see the lock order above; held for write while the BARs
@@ -85,6 +87,7 @@ struct vdpci_core_device {
 	struct pci_dev *pdev;
 	bool idle_d3;
 	bool reset_works;
+	bool own_reset;
 	struct pci_saved_state *saved_state;
 	struct rw_semaphore memory_lock;
 	struct mutex barmap_lock;	/* making @barmap entries */
@@ -133,6 +136,10 @@ ssize_t vdpci_core_write(struct vfiodev_device *core_vdev,
 int vdpci_core_mmap(struct vfiodev_device *core_vdev,
 		    struct vm_area_struct *vma);
 int vdpci_core_setup_barmap(struct vdpci_core_device *vdev, int bar);
+void __iomem *vdpci_core_bar_begin(struct vdpci_core_device *vdev, int bar);
+void vdpci_core_bar_end(struct vdpci_core_device *vdev);
+void vdpci_core_set_own_reset(struct vdpci_core_device *vdev);
+bool vdpci_core_function_reset(struct vdpci_core_device *vdev);
 void vdpci_core_config_perm(struct vdpci_core_device *vdev, unsigned int pos,
 			    unsigned int len, u8 virt, u8 write);
 int vdpci_core_register_device(struct vdpci_core_device *vdev);

@@ -274,6 +274,35 @@ void vdpci_core_close_device(struct vfiodev_device *core_vdev)
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_close_device, VFIODEV_PCI_CORE_NS);
 
+/**
+ * vdpci_core_set_own_reset() - the driver resets a device that PCI cannot
+ * @vdev: the device, before vdpci_core_register_device()
+ *
+ * A variant driver that can put its device back to its power-on state
+ * itself calls this, and serves VFIO_DEVICE_RESET in its ioctl when
+ * vdpci_core_function_reset() is false.  VFIO_DEVICE_GET_INFO then offers
+ * VFIO_DEVICE_FLAGS_RESET whether or not the device has a function reset.
+ * The library's own resets (on close, of the device set) are not affected.
+ */
+void vdpci_core_set_own_reset(struct vdpci_core_device *vdev)
+{
+	vdev->own_reset = true;
+}
+EXPORT_SYMBOL_NS_GPL(vdpci_core_set_own_reset, VFIODEV_PCI_CORE_NS);
+
+/**
+ * vdpci_core_function_reset() - has the device a PCI function reset
+ * @vdev: an open device
+ *
+ * Return: true if the function reset tried at open worked: then the
+ * library serves VFIO_DEVICE_RESET with it.
+ */
+bool vdpci_core_function_reset(struct vdpci_core_device *vdev)
+{
+	return vdev->reset_works;
+}
+EXPORT_SYMBOL_NS_GPL(vdpci_core_function_reset, VFIODEV_PCI_CORE_NS);
+
 static long vdpci_ioctl_get_info(struct vdpci_core_device *vdev,
 				 struct vfio_device_info __user *arg)
 {
@@ -287,7 +316,7 @@ static long vdpci_ioctl_get_info(struct vdpci_core_device *vdev,
 	/* No capabilities to chain for PCI outside s390. */
 	minsz = min_t(size_t, info.argsz, sizeof(info));
 	info.flags = VFIO_DEVICE_FLAGS_PCI;
-	if (vdev->reset_works)
+	if (vdev->reset_works || vdev->own_reset)
 		info.flags |= VFIO_DEVICE_FLAGS_RESET;
 	info.num_regions = VFIO_PCI_NUM_REGIONS;
 	info.num_irqs = VFIO_PCI_NUM_IRQS;

@@ -27,9 +27,9 @@
  * @bar: the BAR
  *
  * Claiming the region keeps other drivers (and /dev/mem users that honour
- * claims) off it while user space has the device.  A variant driver that
- * needs its device's registers calls this and then uses
- * &vdpci_core_device.barmap[@bar] until the device is closed.
+ * claims) off it while user space has the device.  The mapping stays until
+ * the device is closed.  A variant driver reaches its device's registers
+ * through vdpci_core_bar_begin(), which calls this.
  * Context: process, may sleep.
  *
  * Return: 0, -EBUSY if someone else holds the region, or -ENOMEM.
@@ -65,6 +65,54 @@ out_unlock:
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_setup_barmap, VFIODEV_PCI_CORE_NS);
+
+/**
+ * vdpci_core_bar_begin() - start a driver's own accesses to a memory BAR
+ * @vdev: an open device
+ * @bar: the BAR, one that decodes memory
+ *
+ * A variant driver's accesses to its device must not meet a reset, or
+ * memory decoding turned off by user space, any more than user space's
+ * own: this takes &vdpci_core_device.memory_lock for read, after mapping
+ * the BAR on first use, and checks that the device decodes memory (as
+ * user space set it).  The accesses go to the mapping returned, until
+ * vdpci_core_bar_end().  Resets and decoding changes wait meanwhile, also
+ * while the driver polls.  Context: process, may sleep; the driver must
+ * hold no lock that a page fault of the device's mappings or a reset
+ * takes.
+ *
+ * Return: the kernel mapping of the BAR; IOMEM_ERR_PTR() of -EINVAL for a
+ * BAR that does not decode memory, -EIO while memory decoding is off, or
+ * the error of vdpci_core_setup_barmap().  On error nothing is held.
+ */
+void __iomem *vdpci_core_bar_begin(struct vdpci_core_device *vdev, int bar)
+{
+	int ret;
+
+	if (bar < 0 || bar >= PCI_STD_NUM_BARS ||
+	    !(pci_resource_flags(vdev->pdev, bar) & IORESOURCE_MEM))
+		return IOMEM_ERR_PTR(-EINVAL);
+	ret = vdpci_core_setup_barmap(vdev, bar);
+	if (ret)
+		return IOMEM_ERR_PTR(ret);
+	down_read(&vdev->memory_lock);
+	if (!vdpci_memory_enabled(vdev)) {
+		up_read(&vdev->memory_lock);
+		return IOMEM_ERR_PTR(-EIO);
+	}
+	return vdev->barmap[bar];
+}
+EXPORT_SYMBOL_NS_GPL(vdpci_core_bar_begin, VFIODEV_PCI_CORE_NS);
+
+/**
+ * vdpci_core_bar_end() - end what vdpci_core_bar_begin() started
+ * @vdev: the device; the mapping is not to be used any more
+ */
+void vdpci_core_bar_end(struct vdpci_core_device *vdev)
+{
+	up_read(&vdev->memory_lock);
+}
+EXPORT_SYMBOL_NS_GPL(vdpci_core_bar_end, VFIODEV_PCI_CORE_NS);
 
 /**
  * vdpci_release_barmaps() - undo every vdpci_setup_barmap()

@@ -389,6 +389,50 @@ TEST_F(edu, reset)
 	EXPECT_EQ(EDU_ID_VALUE, dev_rd32(fd, EDU_ID));
 }
 
+/* The device's command register, through the device file. */
+static int cmd_rw(int fd, uint16_t *cmd, bool write)
+{
+	off_t off = ((off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40) + PCI_COMMAND;
+	ssize_t n = write ? pwrite(fd, cmd, sizeof(*cmd), off) :
+			    pread(fd, cmd, sizeof(*cmd), off);
+
+	return n == sizeof(*cmd) ? 0 : -errno;
+}
+
+/*
+ * The driver's own accesses to BAR0 follow memory decoding as user space
+ * set it, as user space's do: with it off, its reset and the arcs that
+ * touch the registers fail with EIO and change nothing.
+ */
+TEST_F(edu, memory_off_refused)
+{
+	int fd = self->devfd[0], data_fd = -1;
+	uint32_t state;
+	uint16_t cmd;
+
+	dev_wr32(fd, EDU_LIVENESS, 0x1234);
+	ASSERT_EQ(0, cmd_rw(fd, &cmd, false));
+	ASSERT_TRUE(cmd & PCI_COMMAND_MEMORY);
+	cmd &= ~PCI_COMMAND_MEMORY;
+	ASSERT_EQ(0, cmd_rw(fd, &cmd, true));
+
+	EXPECT_EQ(-1, ioctl(fd, VFIO_DEVICE_RESET));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_EQ(-EIO, set_state(fd, VFIO_DEVICE_STATE_STOP, &data_fd));
+	ASSERT_EQ(0, get_state(fd, &state));
+	EXPECT_EQ((uint32_t)VFIO_DEVICE_STATE_RUNNING, state);
+
+	cmd |= PCI_COMMAND_MEMORY;
+	ASSERT_EQ(0, cmd_rw(fd, &cmd, true));
+	/* Nothing was written while decoding was off. */
+	EXPECT_EQ(~0x1234U, dev_rd32(fd, EDU_LIVENESS));
+	EXPECT_EQ(0, set_state(fd, VFIO_DEVICE_STATE_STOP, &data_fd));
+	EXPECT_EQ(0, ioctl(fd, VFIO_DEVICE_RESET));
+	ASSERT_EQ(0, get_state(fd, &state));
+	EXPECT_EQ((uint32_t)VFIO_DEVICE_STATE_RUNNING, state);
+	EXPECT_EQ(0xffffffffU, dev_rd32(fd, EDU_LIVENESS));
+}
+
 /* Source edu 0 to destination edu 1, through the data fds. */
 TEST_F(edu, migrate_round_trip)
 {

@@ -24,8 +24,10 @@
  * them.
  *
  * Lock order: vfiodev_device::lock (open/close), then
- * vdedu_device::state_mutex (migration state, its data files, reset),
- * then the library's memory_lock.
+ * vdedu_device::state_mutex (migration state, its data files, reset), then
+ * vdedu_migf::lock, then the library's memory_lock for read (taken by
+ * vdpci_core_bar_begin() around every access to BAR0; user memory is never
+ * touched under it).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -118,7 +120,6 @@ struct vdedu_migf {
  * @mig_state: the current migration state
  * @saving: the STOP_COPY data file, or NULL
  * @resuming: the RESUMING data file, or NULL
- * @has_function_reset: the library found a PCI reset that works
  */
 struct vdedu_device {
 	struct vdpci_core_device core;
@@ -126,7 +127,6 @@ struct vdedu_device {
 	enum vfio_device_mig_state mig_state;
 	struct vdedu_migf *saving;
 	struct vdedu_migf *resuming;
-	bool has_function_reset;
 };
 
 static struct vdedu_device *to_edu(struct vfiodev_device *vdev)
@@ -135,34 +135,22 @@ static struct vdedu_device *to_edu(struct vfiodev_device *vdev)
 }
 
 /*
- * BAR0 through the library's mapping.  Memory decoding may be off when
- * user space has turned it off; the registers then read as ones and the
- * migration arcs fail with -EIO.
+ * BAR0, under the library's memory_lock: no reset, and no change of memory
+ * decoding, meets what the driver does to the registers.  While user
+ * space has memory decoding off, the migration arcs and the reset fail
+ * with -EIO.  End with vdpci_core_bar_end().
  */
-static int vdedu_bar(struct vdedu_device *edu, void __iomem **bar)
+static void __iomem *vdedu_bar(struct vdedu_device *edu)
 {
-	struct vdpci_core_device *core = &edu->core;
-	int ret;
-
-	ret = vdpci_core_setup_barmap(core, 0);
-	if (ret)
-		return ret;
-	*bar = core->barmap[0];
-	if (ioread32(*bar + EDU_ID) == U32_MAX)
-		return -EIO;
-	return 0;
+	return vdpci_core_bar_begin(&edu->core, 0);
 }
 
 /* RUNNING -> STOP: wait until neither a factorial nor a DMA is running. */
-static int vdedu_quiesce(struct vdedu_device *edu)
+static int vdedu_quiesce_locked(void __iomem *bar)
 {
-	void __iomem *bar;
 	u32 val;
 	int ret;
 
-	ret = vdedu_bar(edu, &bar);
-	if (ret)
-		return ret;
 	ret = readl_poll_timeout(bar + EDU_STATUS, val,
 				 !(val & EDU_STATUS_COMPUTING), 100,
 				 EDU_QUIESCE_US);
@@ -170,6 +158,18 @@ static int vdedu_quiesce(struct vdedu_device *edu)
 		return ret;
 	return readl_poll_timeout(bar + EDU_DMA_CMD, val,
 				  !(val & EDU_DMA_RUN), 100, EDU_QUIESCE_US);
+}
+
+static int vdedu_quiesce(struct vdedu_device *edu)
+{
+	void __iomem *bar = vdedu_bar(edu);
+	int ret;
+
+	if (IS_ERR(bar))
+		return PTR_ERR(bar);
+	ret = vdedu_quiesce_locked(bar);
+	vdpci_core_bar_end(&edu->core);
+	return ret;
 }
 
 static void vdedu_save(struct vdedu_device *edu, void __iomem *bar,
@@ -227,13 +227,15 @@ static int vdedu_load(struct vdedu_device *edu, struct vdedu_migf *migf)
 	u32 n, val;
 	int ret;
 
-	ret = vdedu_bar(edu, &bar);
-	if (ret)
-		return ret;
 	mutex_lock(&migf->lock);
+	bar = vdedu_bar(edu);
+	if (IS_ERR(bar)) {
+		ret = PTR_ERR(bar);
+		goto out_unlock;
+	}
 	ret = vdedu_state_check(st, migf->len, ioread32(bar + EDU_ID), &n);
 	if (ret)
-		goto out_unlock;
+		goto out_end;
 
 	/* No interrupt for the factorial computed to restore it. */
 	iowrite32(0, bar + EDU_STATUS);
@@ -242,7 +244,7 @@ static int vdedu_load(struct vdedu_device *edu, struct vdedu_migf *migf)
 				 !(val & EDU_STATUS_COMPUTING), 100,
 				 EDU_QUIESCE_US);
 	if (ret)
-		goto out_unlock;
+		goto out_end;
 	iowrite32(le32_to_cpu(st->status), bar + EDU_STATUS);
 	iowrite32(~le32_to_cpu(st->liveness), bar + EDU_LIVENESS);
 	writeq(le64_to_cpu(st->dma_src), bar + EDU_DMA_SRC);
@@ -251,6 +253,8 @@ static int vdedu_load(struct vdedu_device *edu, struct vdedu_migf *migf)
 	iowrite32(U32_MAX, bar + EDU_IRQ_ACK);
 	if (le32_to_cpu(st->irq_status))
 		iowrite32(le32_to_cpu(st->irq_status), bar + EDU_IRQ_RAISE);
+out_end:
+	vdpci_core_bar_end(&edu->core);
 out_unlock:
 	mutex_unlock(&migf->lock);
 	return ret;
@@ -263,12 +267,12 @@ static int vdedu_soft_reset(struct vdedu_device *edu)
 	u32 val;
 	int ret;
 
-	ret = vdedu_quiesce(edu);
+	bar = vdedu_bar(edu);
+	if (IS_ERR(bar))
+		return PTR_ERR(bar);
+	ret = vdedu_quiesce_locked(bar);
 	if (ret)
-		return ret;
-	ret = vdedu_bar(edu, &bar);
-	if (ret)
-		return ret;
+		goto out_end;
 	iowrite32(0, bar + EDU_STATUS);
 	/* 34! has 32 factors of two: the register reads 0 again. */
 	iowrite32(34, bar + EDU_FACT);
@@ -276,13 +280,15 @@ static int vdedu_soft_reset(struct vdedu_device *edu)
 				 !(val & EDU_STATUS_COMPUTING), 100,
 				 EDU_QUIESCE_US);
 	if (ret)
-		return ret;
+		goto out_end;
 	iowrite32(0, bar + EDU_LIVENESS);
 	writeq(0, bar + EDU_DMA_SRC);
 	writeq(0, bar + EDU_DMA_DST);
 	writeq(0, bar + EDU_DMA_CNT);
 	iowrite32(U32_MAX, bar + EDU_IRQ_ACK);
-	return 0;
+out_end:
+	vdpci_core_bar_end(&edu->core);
+	return ret;
 }
 
 static ssize_t vdedu_save_read(struct file *filp, char __user *buf,
@@ -421,6 +427,7 @@ static struct file *vdedu_step(struct vdedu_device *edu,
 {
 	enum vfio_device_mig_state cur = edu->mig_state;
 	struct vdedu_migf *migf;
+	struct vdedu_state st;
 	void __iomem *bar;
 	int ret;
 
@@ -434,13 +441,15 @@ static struct file *vdedu_step(struct vdedu_device *edu,
 		return NULL;
 	if (cur == VFIO_DEVICE_STATE_STOP &&
 	    next == VFIO_DEVICE_STATE_STOP_COPY) {
-		ret = vdedu_bar(edu, &bar);
-		if (ret)
-			return ERR_PTR(ret);
+		bar = vdedu_bar(edu);
+		if (IS_ERR(bar))
+			return ERR_PTR(PTR_ERR(bar));
+		vdedu_save(edu, bar, &st);
+		vdpci_core_bar_end(&edu->core);
 		migf = vdedu_migf_create(edu, &vdedu_save_fops, O_RDONLY);
 		if (IS_ERR(migf))
 			return ERR_CAST(migf);
-		vdedu_save(edu, bar, &migf->state);
+		migf->state = st;
 		migf->len = sizeof(migf->state);
 		edu->saving = migf;
 		return migf->filp;
@@ -550,9 +559,6 @@ static int vdedu_open_device(struct vfiodev_device *vdev)
 		return ret;
 	mutex_lock(&edu->state_mutex);
 	edu->mig_state = VFIO_DEVICE_STATE_RUNNING;
-	/* Ours when PCI has none: VFIO_DEVICE_FLAGS_RESET either way. */
-	edu->has_function_reset = edu->core.reset_works;
-	edu->core.reset_works = true;
 	mutex_unlock(&edu->state_mutex);
 	return 0;
 }
@@ -563,7 +569,6 @@ static void vdedu_close_device(struct vfiodev_device *vdev)
 
 	mutex_lock(&edu->state_mutex);
 	vdedu_disable_files(edu);
-	edu->core.reset_works = edu->has_function_reset;
 	mutex_unlock(&edu->state_mutex);
 	vdpci_core_close_device(vdev);
 }
@@ -583,7 +588,7 @@ static long vdedu_ioctl(struct vfiodev_device *vdev, unsigned int cmd,
 		return vdpci_core_ioctl(vdev, cmd, arg);
 
 	mutex_lock(&edu->state_mutex);
-	if (edu->has_function_reset)
+	if (vdpci_core_function_reset(&edu->core))
 		ret = vdpci_core_ioctl(vdev, cmd, arg);
 	else
 		ret = vdedu_soft_reset(edu);
@@ -630,6 +635,8 @@ static int vdedu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (IS_ERR(edu))
 		return PTR_ERR(edu);
 	dev_set_drvdata(&pdev->dev, edu);
+	/* The edu has no PCI reset: VFIO_DEVICE_RESET is the driver's own. */
+	vdpci_core_set_own_reset(&edu->core);
 	ret = vdpci_core_register_device(&edu->core);
 	if (ret)
 		goto out_put;
