@@ -40,6 +40,11 @@ struct vdpci_irq_ctx;
  * @reset_works: a function reset succeeded when the device was opened
  * @own_reset: the driver serves VFIO_DEVICE_RESET itself when the device
  *	has no function reset (vdpci_core_set_own_reset())
+ * @needs_pm_restore: leaving D3hot resets the device's config space (its
+ *	PMCSR has No_Soft_Reset clear); set at registration
+ * @pm_save: the config space saved when user space put the device in
+ *	D3hot, restored on its way back to D0 (@needs_pm_restore); under
+ *	@memory_lock for write
  * @saved_state: config space as it was before user space had the device,
  *	restored when it is closed
  * @memory_lock: see the lock order above; held for write while the BARs
@@ -88,6 +93,8 @@ struct vdpci_core_device {
 	bool idle_d3;
 	bool reset_works;
 	bool own_reset;
+	bool needs_pm_restore;
+	struct pci_saved_state *pm_save;
 	struct pci_saved_state *saved_state;
 	struct rw_semaphore memory_lock;
 	struct mutex barmap_lock;	/* making @barmap entries */

@@ -24,8 +24,9 @@
  * code owns the real one); capabilities user space must not see are taken
  * out of the chain.
  *
- * Locking: memory_lock for write around command register writes (turning
- * memory decoding off removes the user mappings first), for read while
+ * Locking: memory_lock for write around command register and power state
+ * writes (turning memory decoding off, or entering D3hot, removes the user
+ * mappings first), for read while
  * vdpci_memory_enabled() looks at vconfig; the rest of vconfig is touched
  * only by user space's own reads and writes under cfg_lock.
  */
@@ -82,9 +83,18 @@ static const struct vdpci_reg_rule vdpci_header_rules[] = {
 	{ PCI_INTERRUPT_LINE, 1, 0xff, 0xff },
 };
 
-/* Power management: the state is kept virtual; the device stays in D0. */
+/*
+ * Power management, as upstream: the power state is read from the device,
+ * and a new one written is set by the library (vdpci_set_power_state()),
+ * not written as a bit; PME is virtual and reads as unsupported, off and
+ * clear (user space cannot field PMEs the host takes).  The other control
+ * bits are written to the device.
+ */
+#define VDPCI_PM_CTRL_VIRT	(PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS)
 static const struct vdpci_reg_rule vdpci_pm_rules[] = {
-	{ PCI_PM_CTRL, 2, 0xffff, PCI_PM_CTRL_STATE_MASK | PCI_PM_CTRL_PME_ENABLE },
+	{ PCI_PM_PMC, 2, PCI_PM_CAP_PME_MASK, 0 },
+	{ PCI_PM_CTRL, 4, VDPCI_PM_CTRL_VIRT,
+	  ~(VDPCI_PM_CTRL_VIRT | PCI_PM_CTRL_STATE_MASK) },
 };
 
 /*
@@ -400,6 +410,13 @@ int vdpci_config_init(struct vdpci_core_device *vdev)
 	vdpci_config_bars(vdev);
 	vdpci_config_caps(vdev);
 	vdpci_config_ext_caps(vdev);
+	if (pdev->pm_cap) {
+		pos = pdev->pm_cap;
+		*(__le16 *)&vdev->vconfig[pos + PCI_PM_PMC] &=
+			cpu_to_le16(0xffff & ~PCI_PM_CAP_PME_MASK);
+		*(__le16 *)&vdev->vconfig[pos + PCI_PM_CTRL] &=
+			cpu_to_le16(0xffff & ~VDPCI_PM_CTRL_VIRT);
+	}
 	return 0;
 }
 
@@ -521,6 +538,28 @@ static void vdpci_config_write_devctl(struct vdpci_core_device *vdev,
 					  pcie_get_mps(pdev)));
 }
 
+/*
+ * A power state written to PM_CTRL: the library moves the device there,
+ * with user access to the BARs stopped (and their mappings gone before a
+ * state in which the device decodes nothing), as upstream does.  A state
+ * the device cannot take leaves it where it is; the register shows where
+ * that is.
+ */
+static void vdpci_config_write_pm(struct vdpci_core_device *vdev, u32 bits)
+{
+	static const pci_power_t states[] = {
+		PCI_D0, PCI_D1, PCI_D2, PCI_D3hot,
+	};
+	pci_power_t state = states[bits & PCI_PM_CTRL_STATE_MASK];
+
+	if (vdpci_state_d3(state))
+		vdpci_zap_and_down_write_memory_lock(vdev);
+	else
+		down_write(&vdev->memory_lock);
+	vdpci_set_power_state(vdev, state);
+	up_write(&vdev->memory_lock);
+}
+
 /* One naturally aligned write of @len bytes of @val at @pos. */
 static int vdpci_config_write_one(struct vdpci_core_device *vdev,
 				  unsigned int pos, unsigned int len, u32 val)
@@ -528,7 +567,7 @@ static int vdpci_config_write_one(struct vdpci_core_device *vdev,
 	unsigned int dpos = pos & ~3, sh = 8 * (pos & 3), b;
 	u32 virt = 0, write = 0, lanes, cur, phys, old_devctl;
 	__le32 *vp = (__le32 *)&vdev->vconfig[dpos];
-	bool devctl;
+	bool devctl, pm_state;
 	int ret;
 
 	for (b = 0; b < 4; b++) {
@@ -537,8 +576,11 @@ static int vdpci_config_write_one(struct vdpci_core_device *vdev,
 	}
 	lanes = (len == 4 ? U32_MAX : (1U << (8 * len)) - 1) << sh;
 	val <<= sh;
+	pm_state = vdev->pdev->pm_cap &&
+		   dpos == vdev->pdev->pm_cap + PCI_PM_CTRL &&
+		   (lanes & PCI_PM_CTRL_STATE_MASK);
 	write &= lanes;
-	if (!write)
+	if (!write && !pm_state)
 		return 0;
 
 	if (dpos == PCI_COMMAND && (write & 0xffff)) {
@@ -587,6 +629,8 @@ static int vdpci_config_write_one(struct vdpci_core_device *vdev,
 	}
 	if (devctl)
 		vdpci_config_write_devctl(vdev, old_devctl);
+	if (pm_state)
+		vdpci_config_write_pm(vdev, val & PCI_PM_CTRL_STATE_MASK);
 	return 0;
 }
 
@@ -660,11 +704,13 @@ ssize_t vdpci_config_rw(struct vdpci_core_device *vdev, char __user *buf,
  *
  * Context: memory_lock held.
  *
- * Return: the Memory Space bit of the virtual command register.
+ * Return: the Memory Space bit of the virtual command register, and false
+ * while user space has the device in D3hot (it decodes nothing then).
  */
 bool vdpci_memory_enabled(struct vdpci_core_device *vdev)
 {
 	u16 cmd = le16_to_cpu(*(__le16 *)&vdev->vconfig[PCI_COMMAND]);
 
-	return cmd & PCI_COMMAND_MEMORY;
+	return !vdpci_state_d3(vdev->pdev->current_state) &&
+	       (cmd & PCI_COMMAND_MEMORY);
 }

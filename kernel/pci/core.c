@@ -161,6 +161,46 @@ static void vdpci_probe_mmaps(struct vdpci_core_device *vdev)
 }
 
 /**
+ * vdpci_set_power_state() - move a device user space has to @state
+ * @vdev: the device, under memory_lock for write or with no user left
+ * @state: D0 to D3hot
+ *
+ * As upstream: a device whose config space does not survive D3hot
+ * (No_Soft_Reset clear) has it saved on the way down and restored on the
+ * way back to D0.
+ *
+ * Return: 0, or the error of pci_set_power_state().
+ */
+int vdpci_set_power_state(struct vdpci_core_device *vdev, pci_power_t state)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	bool save = false, restore = false;
+	int ret;
+
+	if (vdev->needs_pm_restore) {
+		if (!vdpci_state_d3(pdev->current_state) &&
+		    vdpci_state_d3(state)) {
+			pci_save_state(pdev);
+			save = true;
+		}
+		if (vdpci_state_d3(pdev->current_state) && state == PCI_D0)
+			restore = true;
+	}
+	ret = pci_set_power_state(pdev, state);
+	if (ret)
+		return ret;
+	/* A quirk may keep the device out of D3hot. */
+	if (save && vdpci_state_d3(pdev->current_state)) {
+		kfree(vdev->pm_save);
+		vdev->pm_save = pci_store_saved_state(pdev);
+	} else if (restore && vdev->pm_save) {
+		pci_load_and_free_saved_state(pdev, &vdev->pm_save);
+		pci_restore_state(pdev);
+	}
+	return 0;
+}
+
+/**
  * vdpci_core_open_device - &vfiodev_device_ops.open_device for PCI devices
  * @core_vdev: the device a file gains access to
  *
@@ -248,6 +288,10 @@ void vdpci_core_close_device(struct vfiodev_device *core_vdev)
 
 	vdpci_dev_set_lock(vdev);
 	vdpci_devices_set_owner(vdev, false);
+	/* Back from a low power state user space chose; nobody maps it. */
+	vdpci_set_power_state(vdev, PCI_D0);
+	kfree(vdev->pm_save);
+	vdev->pm_save = NULL;
 	vdpci_irqs_teardown(vdev);
 	/* No mapping is left: each held the file open. */
 	vdpci_release_barmaps(vdev);
@@ -407,7 +451,7 @@ static long vdpci_ioctl_reset(struct vdpci_core_device *vdev)
 		return -EINVAL;
 	/* Nothing of user space reaches the device while it resets. */
 	vdpci_zap_and_down_write_memory_lock(vdev);
-	pci_set_power_state(vdev->pdev, PCI_D0);
+	vdpci_set_power_state(vdev, PCI_D0);
 	ret = pci_try_reset_function(vdev->pdev);
 	up_write(&vdev->memory_lock);
 	return ret;
@@ -637,6 +681,12 @@ int vdpci_core_register_device(struct vdpci_core_device *vdev)
 	 * it back, by the same setting.
 	 */
 	vdev->idle_d3 = !vdpci_disable_idle_d3;
+	if (pdev->pm_cap) {
+		u16 pmcsr;
+
+		pci_read_config_word(pdev, pdev->pm_cap + PCI_PM_CTRL, &pmcsr);
+		vdev->needs_pm_restore = !(pmcsr & PCI_PM_CTRL_NO_SOFT_RESET);
+	}
 	/*
 	 * The PCI core leaves a device it unbound in an unknown power state,
 	 * from which only D0 is allowed: go there before runtime PM may

@@ -13,6 +13,14 @@
 extern bool vdpci_nointxmask;
 
 bool vdpci_memory_enabled(struct vdpci_core_device *vdev);
+int vdpci_set_power_state(struct vdpci_core_device *vdev, pci_power_t state);
+
+/* D3hot or D3cold: the device decodes nothing. */
+static inline bool vdpci_state_d3(pci_power_t state)
+{
+	return (__force int)state >= (__force int)PCI_D3hot;
+}
+
 void vdpci_zap_and_down_write_memory_lock(struct vdpci_core_device *vdev);
 
 void vdpci_release_barmaps(struct vdpci_core_device *vdev);

@@ -615,7 +615,7 @@ long vdpci_ioctl_hot_reset(struct vdpci_core_device *vdev,
 	if (!ret) {
 		/* Suspended ones too: the reset ends with every device in D0. */
 		for (i = 0; i < lock.n; i++)
-			pci_set_power_state(lock.locked[i]->pdev, PCI_D0);
+			vdpci_set_power_state(lock.locked[i], PCI_D0);
 		ret = pci_reset_bus(vdev->pdev);
 	}
 	for (i = 0; i < lock.n; i++)

@@ -122,6 +122,63 @@ TEST_F_TIMEOUT(pm, idle_device_suspends, 300)
 	EXPECT_EQ(0, pm_wait_status(self->bdf, "suspended"));
 }
 
+/* @len bytes of the device's config space at @off, through its file. */
+static int cfg_rw(int fd, unsigned int off, void *buf, size_t len,
+		  bool write)
+{
+	off_t pos = ((off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40) + off;
+	ssize_t n = write ? pwrite(fd, buf, len, pos) : pread(fd, buf, len, pos);
+
+	return n == (ssize_t)len ? 0 : -errno;
+}
+
+/*
+ * A power state written to PM_CTRL reaches the device, as on upstream:
+ * in D3hot the kernel has it there, the register reads 3 from the device,
+ * BAR accesses fail with EIO; back in D0 the device answers as before.
+ */
+TEST_F(pm, user_sets_d3hot)
+{
+	unsigned int pm = pci_cfg_cap(self->bdf, PCI_CAP_ID_PM);
+	off_t bar0 = (off_t)VFIO_PCI_BAR0_REGION_INDEX << 40;
+	uint32_t cap_lo, v;
+	uint16_t ctl;
+	char st[32];
+
+	self->devfd = open_by_group(self->bdf, &self->group,
+				    &self->container);
+	ASSERT_LE(0, self->devfd) TH_LOG("%s", strerror(-self->devfd));
+	/* The NVMe CAP register, which a reset does not change either. */
+	ASSERT_EQ((ssize_t)sizeof(cap_lo),
+		  pread(self->devfd, &cap_lo, sizeof(cap_lo), bar0));
+	ASSERT_EQ(0, cfg_rw(self->devfd, pm + PCI_PM_CTRL, &ctl, 2, false));
+	ASSERT_EQ(0, ctl & PCI_PM_CTRL_STATE_MASK);
+	/* PME is the host's: shown as off and clear. */
+	EXPECT_EQ(0, ctl & (PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS));
+
+	ctl |= 3;
+	ASSERT_EQ(0, cfg_rw(self->devfd, pm + PCI_PM_CTRL, &ctl, 2, true));
+	ASSERT_EQ(0, pm_read(self->bdf, "power_state", st, sizeof(st)));
+	EXPECT_STREQ("D3hot", st);
+	EXPECT_EQ(3U, pci_cfg_rd(self->bdf, pm + PCI_PM_CTRL, 2) &
+		  PCI_PM_CTRL_STATE_MASK);
+	ASSERT_EQ(0, cfg_rw(self->devfd, pm + PCI_PM_CTRL, &ctl, 2, false));
+	EXPECT_EQ(3, ctl & PCI_PM_CTRL_STATE_MASK);
+	EXPECT_EQ(-1, pread(self->devfd, &v, sizeof(v), bar0));
+	EXPECT_EQ(EIO, errno);
+
+	ctl &= ~PCI_PM_CTRL_STATE_MASK;
+	ASSERT_EQ(0, cfg_rw(self->devfd, pm + PCI_PM_CTRL, &ctl, 2, true));
+	ASSERT_EQ(0, pm_read(self->bdf, "power_state", st, sizeof(st)));
+	EXPECT_STREQ("D0", st);
+	ASSERT_EQ(0, cfg_rw(self->devfd, pm + PCI_PM_CTRL, &ctl, 2, false));
+	EXPECT_EQ(0, ctl & PCI_PM_CTRL_STATE_MASK);
+	EXPECT_NE(0U, pci_cfg_rd(self->bdf, PCI_COMMAND, 2) &
+		  PCI_COMMAND_MEMORY);
+	ASSERT_EQ((ssize_t)sizeof(v), pread(self->devfd, &v, sizeof(v), bar0));
+	EXPECT_EQ(cap_lo, v);
+}
+
 /*
  * disable_idle_d3=1: an idle device stays active.  Checked after the
  * device was opened and closed (the close is where the driver would let
