@@ -56,6 +56,8 @@ struct vdpci_irq_ctx;
  * @msix_bar: BAR holding the MSI-X table, or -1
  * @msix_offset: offset of the MSI-X table in @msix_bar
  * @msix_size: size of the MSI-X table in bytes
+ * @has_dyn_msix: the interrupt controller can add MSI-X vectors while
+ *	MSI-X is on (pci_msix_can_alloc_dyn())
  * @dev_set: the device set, the devices a slot or bus reset of this one
  *	resets along (see reset.c)
  * @set_item: in the set's list of devices
@@ -103,6 +105,7 @@ struct vdpci_core_device {
 	int msix_bar;
 	u32 msix_offset;
 	u32 msix_size;
+	bool has_dyn_msix;
 	struct vdpci_dev_set *dev_set;
 	struct list_head set_item;
 	bool set_open;

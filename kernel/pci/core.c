@@ -135,8 +135,11 @@ static void vdpci_find_msix(struct vdpci_core_device *vdev)
 	u32 table;
 
 	vdev->msix_bar = -1;
+	vdev->has_dyn_msix = false;
 	if (!pdev->msix_cap)
 		return;
+	/* Vectors can be added while MSI-X is on (upstream's condition). */
+	vdev->has_dyn_msix = pci_msix_can_alloc_dyn(pdev);
 	pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS, &flags);
 	pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE, &table);
 	vdev->msix_bar = table & PCI_MSIX_TABLE_BIR;

@@ -8,10 +8,14 @@
  * DisINTx where the device can, else at the interrupt controller) before
  * signalling, and user space unmasks it when it has served the device
  * (automasking).  MSI and MSI-X vectors signal their eventfd and nothing
- * else.  ERR and REQ are eventfds the library signals itself: REQ when the
- * device is to be unbound while user space holds it.  DATA_NONE and
- * DATA_BOOL triggers signal the eventfds from the kernel: loopback, for
- * testing.
+ * else.  MSI and MSI-X are turned on with the vectors user space names
+ * first; where the interrupt controller can add MSI-X vectors to a live
+ * table (pci_msix_can_alloc_dyn()), a vector named later is allocated
+ * then, and VFIO_IRQ_INFO_NORESIZE is clear, as upstream has it; else
+ * naming one beyond those is -EINVAL.  ERR and REQ are eventfds the
+ * library signals itself: REQ when the device is to be unbound while user
+ * space holds it.  DATA_NONE and DATA_BOOL triggers signal the eventfds
+ * from the kernel: loopback, for testing.
  *
  * Only one of INTx, MSI and MSI-X is on at a time, as in PCI.  igate
  * serialises SET_IRQS and teardown; irqlock guards INTx's masked state
@@ -268,11 +272,16 @@ static int vdpci_msi_alloc(struct vdpci_core_device *vdev, int nvec,
 static int vdpci_msi_enable(struct vdpci_core_device *vdev, int nvec,
 			    bool msix)
 {
+	unsigned int max;
 	int ret;
 
 	if (!vdpci_irq_none(vdev))
 		return -EINVAL;
-	vdev->irq_ctx = kcalloc(nvec, sizeof(*vdev->irq_ctx),
+	/* Room for every vector the capability has: some may come later. */
+	max = max_t(unsigned int, nvec,
+		    vdpci_irq_count(vdev, msix ? VFIO_PCI_MSIX_IRQ_INDEX :
+						 VFIO_PCI_MSI_IRQ_INDEX));
+	vdev->irq_ctx = kcalloc(max, sizeof(*vdev->irq_ctx),
 				GFP_KERNEL_ACCOUNT);
 	if (!vdev->irq_ctx)
 		return -ENOMEM;
@@ -283,10 +292,30 @@ static int vdpci_msi_enable(struct vdpci_core_device *vdev, int nvec,
 		/* Fewer than asked: upstream tells how many there are. */
 		return ret;
 	}
-	vdev->num_ctx = nvec;
+	vdev->num_ctx = max;
 	vdev->irq_type = msix ? VFIO_PCI_MSIX_IRQ_INDEX :
 				VFIO_PCI_MSI_IRQ_INDEX;
 	return 0;
+}
+
+/*
+ * MSI-X vector @vector, not allocated when MSI-X was turned on, added to
+ * the live table where the interrupt controller can.  Return: its Linux
+ * interrupt, or -EINVAL (MSI, or no dynamic MSI-X), or the allocation's
+ * error.
+ */
+static int vdpci_msix_alloc_at(struct vdpci_core_device *vdev,
+			       unsigned int vector, bool msix)
+{
+	struct msi_map map;
+	u16 cmd;
+
+	if (!msix || !vdev->has_dyn_msix)
+		return -EINVAL;
+	cmd = vdpci_memory_lock_and_enable(vdev);
+	map = pci_msix_alloc_irq_at(vdev->pdev, vector, NULL);
+	vdpci_memory_unlock_and_restore(vdev, cmd);
+	return map.index < 0 ? map.index : map.virq;
 }
 
 static int vdpci_msi_set_vector(struct vdpci_core_device *vdev, int vector,
@@ -297,10 +326,8 @@ static int vdpci_msi_set_vector(struct vdpci_core_device *vdev, int vector,
 	struct eventfd_ctx *trigger;
 	int irq, ret;
 
+	/* A vector that is not allocated has no trigger. */
 	irq = pci_irq_vector(pdev, vector);
-	if (irq < 0)
-		return -EINVAL;
-
 	if (ctx->trigger) {
 		free_irq(irq, ctx->trigger);
 		eventfd_ctx_put(ctx->trigger);
@@ -310,6 +337,12 @@ static int vdpci_msi_set_vector(struct vdpci_core_device *vdev, int vector,
 	}
 	if (fd < 0)
 		return 0;
+	if (irq < 0) {
+		/* Stays allocated until MSI-X is turned off. */
+		irq = vdpci_msix_alloc_at(vdev, vector, msix);
+		if (irq < 0)
+			return irq;
+	}
 
 	ctx->name = kasprintf(GFP_KERNEL_ACCOUNT, "vfio-msi%s[%d](%s)",
 			      msix ? "x" : "", vector, pci_name(pdev));
@@ -622,8 +655,7 @@ long vdpci_ioctl_get_irq_info(struct vdpci_core_device *vdev,
 	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
 		info.flags |= VFIO_IRQ_INFO_MASKABLE |
 			      VFIO_IRQ_INFO_AUTOMASKED;
-	else
-		/* MSI-X is not grown by user space here. */
+	else if (info.index != VFIO_PCI_MSIX_IRQ_INDEX || !vdev->has_dyn_msix)
 		info.flags |= VFIO_IRQ_INFO_NORESIZE;
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
