@@ -121,11 +121,16 @@ static int __init vfiodev_init(void)
 	if (ret)
 		goto err_unregister_chrdev;
 
-	ret = vfiodev_group_init();
+	ret = vfiodev_virqfd_init();
 	if (ret)
 		goto err_unregister_class;
+	ret = vfiodev_group_init();
+	if (ret)
+		goto err_virqfd_exit;
 	return 0;
 
+err_virqfd_exit:
+	vfiodev_virqfd_exit();
 err_unregister_class:
 	class_unregister(&vfiodev_class);
 err_unregister_chrdev:
@@ -136,6 +141,7 @@ err_unregister_chrdev:
 static void __exit vfiodev_exit(void)
 {
 	vfiodev_group_exit();
+	vfiodev_virqfd_exit();
 	class_unregister(&vfiodev_class);
 	unregister_chrdev_region(vfiodev_devt, MINORMASK + 1);
 }

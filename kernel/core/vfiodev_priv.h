@@ -70,6 +70,8 @@ struct file *vfiodev_df_group_open(struct vfiodev_device *vdev,
 struct vfiodev_device *vfiodev_df_device(struct file *file);
 
 /* group.c */
+int vfiodev_virqfd_init(void);
+void vfiodev_virqfd_exit(void);
 int vfiodev_group_init(void);
 void vfiodev_group_exit(void);
 int vfiodev_group_add_device(struct vfiodev_device *vdev);

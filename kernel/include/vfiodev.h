@@ -176,6 +176,12 @@ const void *vfiodev_device_iommufd(struct vfiodev_device *vdev, u32 *devid);
 bool vfiodev_device_iommufd_owns_group(struct vfiodev_device *vdev,
 				       struct iommu_group *group);
 struct iommu_group *vfiodev_file_iommu_group(struct file *file);
+struct vfiodev_virqfd;
+int vfiodev_virqfd_enable(void *opaque,
+			  bool (*handler)(void *opaque, void *data),
+			  void (*thread)(void *opaque, void *data),
+			  void *data, struct vfiodev_virqfd **pvirqfd, int fd);
+void vfiodev_virqfd_disable(struct vfiodev_virqfd **pvirqfd);
 int vfiodev_check_feature(u32 flags, size_t argsz, u32 supported_ops,
 			  size_t minsz);
 int vfiodev_mig_get_next_state(struct vfiodev_device *vdev,

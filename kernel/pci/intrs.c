@@ -40,11 +40,14 @@
  * @trigger: the eventfd it signals
  * @name: for /proc/interrupts
  * @masked: INTx only: masked by its handler or by user space (irqlock)
+ * @unmask: INTx only: the eventfd that unmasks it (KVM's resampler), or
+ *	NULL
  */
 struct vdpci_irq_ctx {
 	struct eventfd_ctx *trigger;
 	char *name;
 	bool masked;
+	struct vfiodev_virqfd *unmask;
 };
 
 static bool vdpci_is_intx(struct vdpci_core_device *vdev)
@@ -143,8 +146,13 @@ static void vdpci_intx_mask(struct vdpci_core_device *vdev)
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 }
 
-static void vdpci_intx_unmask(struct vdpci_core_device *vdev)
+/*
+ * Unmasks INTx.  Return: true when the device still asserts it: then it
+ * stays masked and is to be signalled again.  Any context.
+ */
+static bool __vdpci_intx_unmask(void *opaque, void *unused)
 {
+	struct vdpci_core_device *vdev = opaque;
 	struct vdpci_irq_ctx *ctx = vdev->irq_ctx;
 	bool pending = false;
 	unsigned long flags;
@@ -160,8 +168,21 @@ static void vdpci_intx_unmask(struct vdpci_core_device *vdev)
 		ctx->masked = pending;
 	}
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
-	if (pending)
-		vdpci_intx_signal(ctx);
+	return pending;
+}
+
+/* The unmask eventfd's second half: signal what is still pending. */
+static void vdpci_intx_unmask_thread(void *opaque, void *unused)
+{
+	struct vdpci_core_device *vdev = opaque;
+
+	vdpci_intx_signal(vdev->irq_ctx);
+}
+
+static void vdpci_intx_unmask(struct vdpci_core_device *vdev)
+{
+	if (__vdpci_intx_unmask(vdev, NULL))
+		vdpci_intx_signal(vdev->irq_ctx);
 }
 
 static int vdpci_intx_enable(struct vdpci_core_device *vdev,
@@ -210,6 +231,8 @@ static void vdpci_intx_disable(struct vdpci_core_device *vdev)
 {
 	struct vdpci_irq_ctx *ctx = vdev->irq_ctx;
 
+	/* Nothing may unmask or signal once the interrupt is gone. */
+	vfiodev_virqfd_disable(&ctx->unmask);
 	free_irq(vdev->pdev->irq, vdev);
 	if (vdev->pci_2_3)
 		pci_intx(vdev->pdev, 0);
@@ -443,8 +466,20 @@ static int vdpci_set_intx_unmask(struct vdpci_core_device *vdev,
 		if (*(u8 *)data)
 			vdpci_intx_unmask(vdev);
 	} else {
-		/* An unmask eventfd (KVM's resampler) is not offered yet. */
-		return -ENOTTY;
+		/*
+		 * An eventfd that unmasks on each signal (KVM's resampler, when
+		 * the guest has served the interrupt); -1 takes it away.
+		 */
+		struct vdpci_irq_ctx *ctx = vdev->irq_ctx;
+		s32 fd = *(s32 *)data;
+
+		if (fd < 0) {
+			vfiodev_virqfd_disable(&ctx->unmask);
+			return 0;
+		}
+		return vfiodev_virqfd_enable(vdev, __vdpci_intx_unmask,
+					     vdpci_intx_unmask_thread, NULL,
+					     &ctx->unmask, fd);
 	}
 	return 0;
 }

@@ -340,6 +340,71 @@ TEST_F(irq, edu_intx_automask)
 	EXPECT_EQ(0, proc_interrupts(irq_name()));
 }
 
+/*
+ * The unmask eventfd, KVM's resampler's way: each signal unmasks INTx in
+ * the kernel, as the UNMASK ioctl does, and an interrupt still asserted
+ * is signalled again instead.  A second one is EBUSY; -1 takes it away.
+ */
+TEST_F(irq, edu_intx_unmask_eventfd)
+{
+	int32_t fd = self->efd[1], unmask = self->efd[2], none = -1;
+	uint64_t one = 1;
+
+	if (!self->edu)
+		SKIP(return, "edu only");
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_EVENTFD,
+			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &fd, 4));
+	ASSERT_EQ(0, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_EVENTFD |
+			      VFIO_IRQ_SET_ACTION_UNMASK,
+			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &unmask, 4));
+	EXPECT_EQ(-EBUSY, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_EVENTFD |
+				   VFIO_IRQ_SET_ACTION_UNMASK,
+				   VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &self->efd[3],
+				   4));
+
+	dev_wr32(self->devfd, EDU_IRQ_RAISE, 0x1);
+	EXPECT_EQ(1ULL, fired(fd, 10000));
+	/* Masked: served and raised again, nothing. */
+	dev_wr32(self->devfd, EDU_IRQ_ACK, 0x1);
+	dev_wr32(self->devfd, EDU_IRQ_RAISE, 0x2);
+	EXPECT_EQ(0ULL, fired(fd, 500));
+	/* The eventfd unmasks while it asserts: signalled again. */
+	ASSERT_EQ((ssize_t)sizeof(one), write(unmask, &one, sizeof(one)));
+	EXPECT_EQ(1ULL, fired(fd, 10000));
+	/* Served, then unmasked: the next one comes through. */
+	dev_wr32(self->devfd, EDU_IRQ_ACK, 0x2);
+	ASSERT_EQ((ssize_t)sizeof(one), write(unmask, &one, sizeof(one)));
+	EXPECT_EQ(0ULL, fired(fd, 500));
+	dev_wr32(self->devfd, EDU_IRQ_RAISE, 0x4);
+	EXPECT_EQ(1ULL, fired(fd, 10000));
+	dev_wr32(self->devfd, EDU_IRQ_ACK, 0x4);
+
+	/* Taken away: a signal does nothing; the ioctl still unmasks. */
+	ASSERT_EQ(0, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_EVENTFD |
+			      VFIO_IRQ_SET_ACTION_UNMASK,
+			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &none, 4));
+	ASSERT_EQ((ssize_t)sizeof(one), write(unmask, &one, sizeof(one)));
+	dev_wr32(self->devfd, EDU_IRQ_RAISE, 0x8);
+	EXPECT_EQ(0ULL, fired(fd, 500));
+	ASSERT_EQ(0, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_NONE |
+			      VFIO_IRQ_SET_ACTION_UNMASK,
+			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0));
+	EXPECT_EQ(1ULL, fired(fd, 10000));
+	dev_wr32(self->devfd, EDU_IRQ_ACK, 0x8);
+
+	/* One left in place goes with the interrupt. */
+	ASSERT_EQ(0, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_EVENTFD |
+			      VFIO_IRQ_SET_ACTION_UNMASK,
+			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &unmask, 4));
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_NONE, VFIO_PCI_INTX_IRQ_INDEX,
+			      0, 0, NULL, 0));
+	EXPECT_EQ(0, proc_interrupts(irq_name()));
+	/* Not an interrupt that is on: refused. */
+	EXPECT_EQ(-EINVAL, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_EVENTFD |
+				    VFIO_IRQ_SET_ACTION_UNMASK,
+				    VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &unmask, 4));
+}
+
 /* Reloads vfio-pci with @params, with @bdf bound to it again. */
 static int rebind_reloaded(const char *bdf, const char *params)
 {
