@@ -80,6 +80,9 @@ struct vdpci_irq_ctx;
  * @irq_ctx: per vector of @irq_type, its eventfd (intrs.c)
  * @num_ctx: entries in @irq_ctx
  * @pci_2_3: INTx can be masked in the device (DisINTx)
+ * @ioeventfds_lock: serialises VFIO_DEVICE_IOEVENTFD
+ * @ioeventfds: the device's ioeventfds (rdwr.c), under @ioeventfds_lock
+ * @ioeventfds_nr: entries in @ioeventfds
  * @err_trigger: eventfd of the ERR interrupt, or NULL
  * @req_trigger: eventfd of the REQ interrupt, or NULL
  *
@@ -125,6 +128,9 @@ struct vdpci_core_device {
 	struct vdpci_irq_ctx *irq_ctx;
 	unsigned int num_ctx;
 	bool pci_2_3;
+	struct mutex ioeventfds_lock;	/* VFIO_DEVICE_IOEVENTFD */
+	struct list_head ioeventfds;
+	unsigned int ioeventfds_nr;
 	struct eventfd_ctx *err_trigger;
 	struct eventfd_ctx *req_trigger;
 };

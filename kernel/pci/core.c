@@ -81,6 +81,8 @@ int vdpci_core_init_dev(struct vfiodev_device *core_vdev)
 	mutex_init(&vdev->barmap_lock);
 	mutex_init(&vdev->igate);
 	spin_lock_init(&vdev->irqlock);
+	mutex_init(&vdev->ioeventfds_lock);
+	INIT_LIST_HEAD(&vdev->ioeventfds);
 	vdev->msix_bar = -1;
 	return 0;
 }
@@ -296,6 +298,8 @@ void vdpci_core_close_device(struct vfiodev_device *core_vdev)
 	kfree(vdev->pm_save);
 	vdev->pm_save = NULL;
 	vdpci_irqs_teardown(vdev);
+	/* Before the BAR mappings they write through. */
+	vdpci_ioeventfds_release(vdev);
 	/* No mapping is left: each held the file open. */
 	vdpci_release_barmaps(vdev);
 	vdpci_config_free(vdev);
@@ -492,6 +496,8 @@ long vdpci_core_ioctl(struct vfiodev_device *core_vdev, unsigned int cmd,
 		return vdpci_ioctl_hot_reset_info(vdev, uarg);
 	case VFIO_DEVICE_PCI_HOT_RESET:
 		return vdpci_ioctl_hot_reset(vdev, uarg);
+	case VFIO_DEVICE_IOEVENTFD:
+		return vdpci_ioctl_ioeventfd(vdev, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -24,6 +24,9 @@ static inline bool vdpci_state_d3(pci_power_t state)
 void vdpci_zap_and_down_write_memory_lock(struct vdpci_core_device *vdev);
 
 void vdpci_release_barmaps(struct vdpci_core_device *vdev);
+long vdpci_ioctl_ioeventfd(struct vdpci_core_device *vdev,
+			   struct vfio_device_ioeventfd __user *arg);
+void vdpci_ioeventfds_release(struct vdpci_core_device *vdev);
 ssize_t vdpci_bar_rw(struct vdpci_core_device *vdev, char __user *buf,
 		     size_t count, loff_t *ppos, bool iswrite);
 

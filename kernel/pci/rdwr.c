@@ -14,7 +14,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/io.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/pci.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 
@@ -113,6 +115,221 @@ void vdpci_core_bar_end(struct vdpci_core_device *vdev)
 	up_read(&vdev->memory_lock);
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_bar_end, VFIODEV_PCI_CORE_NS);
+
+/*
+ * VFIO_DEVICE_IOEVENTFD: a write of fixed data to a BAR register, done by
+ * the kernel on each signal of an eventfd (KVM signals it when the guest
+ * writes that register), as upstream offers it: in the eventfd's wakeup
+ * when memory_lock is free, else from a work item; dropped while memory
+ * decoding is off.
+ */
+#define VDPCI_IOEVENTFD_MAX	1000
+
+/**
+ * struct vdpci_ioeventfd - one register write bound to an eventfd
+ * @item: in &vdpci_core_device.ioeventfds
+ * @vdev: the device
+ * @virqfd: the eventfd, as the core watches it
+ * @addr: the register, in the kernel's mapping of @bar
+ * @data: what is written, @count bytes of it
+ * @pos: offset of the register in the BAR
+ * @bar: the BAR
+ * @count: 1, 2, 4 or 8
+ * @test_mem: a memory BAR: the write waits for, or is dropped without,
+ *	memory decoding
+ */
+struct vdpci_ioeventfd {
+	struct list_head item;
+	struct vdpci_core_device *vdev;
+	struct vfiodev_virqfd *virqfd;
+	void __iomem *addr;
+	u64 data;
+	loff_t pos;
+	int bar;
+	int count;
+	bool test_mem;
+};
+
+static void vdpci_ioeventfd_write(struct vdpci_ioeventfd *ioeventfd)
+{
+	switch (ioeventfd->count) {
+	case 1:
+		iowrite8(ioeventfd->data, ioeventfd->addr);
+		break;
+	case 2:
+		iowrite16(ioeventfd->data, ioeventfd->addr);
+		break;
+	case 4:
+		iowrite32(ioeventfd->data, ioeventfd->addr);
+		break;
+	case 8:
+		iowrite64(ioeventfd->data, ioeventfd->addr);
+		break;
+	}
+}
+
+/* In the eventfd's wakeup: true to leave the write to the thread. */
+static bool vdpci_ioeventfd_handler(void *opaque, void *unused)
+{
+	struct vdpci_ioeventfd *ioeventfd = opaque;
+	struct vdpci_core_device *vdev = ioeventfd->vdev;
+
+	if (ioeventfd->test_mem) {
+		if (!down_read_trylock(&vdev->memory_lock))
+			return true;
+		if (!vdpci_memory_enabled(vdev)) {
+			up_read(&vdev->memory_lock);
+			return false;
+		}
+	}
+	vdpci_ioeventfd_write(ioeventfd);
+	if (ioeventfd->test_mem)
+		up_read(&vdev->memory_lock);
+	return false;
+}
+
+static void vdpci_ioeventfd_thread(void *opaque, void *unused)
+{
+	struct vdpci_ioeventfd *ioeventfd = opaque;
+	struct vdpci_core_device *vdev = ioeventfd->vdev;
+
+	if (ioeventfd->test_mem) {
+		down_read(&vdev->memory_lock);
+		if (!vdpci_memory_enabled(vdev)) {
+			up_read(&vdev->memory_lock);
+			return;
+		}
+	}
+	vdpci_ioeventfd_write(ioeventfd);
+	if (ioeventfd->test_mem)
+		up_read(&vdev->memory_lock);
+}
+
+static void vdpci_ioeventfd_free(struct vdpci_core_device *vdev,
+				 struct vdpci_ioeventfd *ioeventfd)
+{
+	vfiodev_virqfd_disable(&ioeventfd->virqfd);
+	list_del(&ioeventfd->item);
+	vdev->ioeventfds_nr--;
+	kfree(ioeventfd);
+}
+
+static int vdpci_ioeventfd(struct vdpci_core_device *vdev, u64 offset,
+			   u64 data, int count, int fd)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	unsigned int bar = VDPCI_OFFSET_TO_INDEX(offset);
+	loff_t pos = offset & VDPCI_OFFSET_MASK;
+	struct vdpci_ioeventfd *ioeventfd;
+	int ret;
+
+	/* Into BARs only, and not around the MSI-X table's protection. */
+	if (bar > VFIO_PCI_BAR5_REGION_INDEX ||
+	    pos + count > pci_resource_len(pdev, bar))
+		return -EINVAL;
+	if (bar == vdev->msix_bar &&
+	    !(pos + count <= vdev->msix_offset ||
+	      pos >= vdev->msix_offset + vdev->msix_size))
+		return -EINVAL;
+	ret = vdpci_core_setup_barmap(vdev, bar);
+	if (ret)
+		return ret;
+
+	mutex_lock(&vdev->ioeventfds_lock);
+	list_for_each_entry(ioeventfd, &vdev->ioeventfds, item) {
+		if (ioeventfd->pos == pos && ioeventfd->bar == bar &&
+		    ioeventfd->data == data && ioeventfd->count == count) {
+			/* The same write: -1 takes it away, else it exists. */
+			if (fd == -1) {
+				vdpci_ioeventfd_free(vdev, ioeventfd);
+				ret = 0;
+			} else {
+				ret = -EEXIST;
+			}
+			goto out_unlock;
+		}
+	}
+	if (fd < 0) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	if (vdev->ioeventfds_nr >= VDPCI_IOEVENTFD_MAX) {
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	ioeventfd = kzalloc(sizeof(*ioeventfd), GFP_KERNEL_ACCOUNT);
+	if (!ioeventfd) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	ioeventfd->vdev = vdev;
+	ioeventfd->addr = vdev->barmap[bar] + pos;
+	ioeventfd->data = data;
+	ioeventfd->pos = pos;
+	ioeventfd->bar = bar;
+	ioeventfd->count = count;
+	ioeventfd->test_mem = pci_resource_flags(pdev, bar) & IORESOURCE_MEM;
+	ret = vfiodev_virqfd_enable(ioeventfd, vdpci_ioeventfd_handler,
+				    vdpci_ioeventfd_thread, NULL,
+				    &ioeventfd->virqfd, fd);
+	if (ret) {
+		kfree(ioeventfd);
+		goto out_unlock;
+	}
+	list_add(&ioeventfd->item, &vdev->ioeventfds);
+	vdev->ioeventfds_nr++;
+out_unlock:
+	mutex_unlock(&vdev->ioeventfds_lock);
+	return ret;
+}
+
+/**
+ * vdpci_ioctl_ioeventfd() - VFIO_DEVICE_IOEVENTFD
+ * @vdev: an open device
+ * @arg: user's struct vfio_device_ioeventfd
+ *
+ * Binds an eventfd to a write of @data, of the size the flags name, at a
+ * BAR offset (region offset as for read/write); fd -1 unbinds the same
+ * write.
+ *
+ * Return: 0; -EINVAL for a short argsz, unknown flags, not exactly one
+ * size, fd below -1, an offset outside a BAR or onto the MSI-X table;
+ * -EEXIST for the same write bound again; -ENODEV to unbind one that is
+ * not bound; -ENOSPC past 1000; -EBADF; -EFAULT; -ENOMEM; or the error of
+ * mapping the BAR.
+ */
+long vdpci_ioctl_ioeventfd(struct vdpci_core_device *vdev,
+			   struct vfio_device_ioeventfd __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_device_ioeventfd, fd);
+	struct vfio_device_ioeventfd ioeventfd;
+	int count;
+
+	if (copy_from_user(&ioeventfd, arg, minsz))
+		return -EFAULT;
+	if (ioeventfd.argsz < minsz ||
+	    ioeventfd.flags & ~VFIO_DEVICE_IOEVENTFD_SIZE_MASK)
+		return -EINVAL;
+	count = ioeventfd.flags & VFIO_DEVICE_IOEVENTFD_SIZE_MASK;
+	if (hweight8(count) != 1 || ioeventfd.fd < -1)
+		return -EINVAL;
+	return vdpci_ioeventfd(vdev, ioeventfd.offset, ioeventfd.data, count,
+			       ioeventfd.fd);
+}
+
+/**
+ * vdpci_ioeventfds_release() - unbind every ioeventfd of a device
+ * @vdev: a device being closed
+ */
+void vdpci_ioeventfds_release(struct vdpci_core_device *vdev)
+{
+	struct vdpci_ioeventfd *ioeventfd, *tmp;
+
+	mutex_lock(&vdev->ioeventfds_lock);
+	list_for_each_entry_safe(ioeventfd, tmp, &vdev->ioeventfds, item)
+		vdpci_ioeventfd_free(vdev, ioeventfd);
+	mutex_unlock(&vdev->ioeventfds_lock);
+}
 
 /**
  * vdpci_release_barmaps() - undo every vdpci_setup_barmap()

@@ -10,6 +10,7 @@
  * VFIODEV_STACK=upstream runs the same against vfio-pci on the guest
  * kernel's iommufd, with the same answers.
  */
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -475,6 +476,102 @@ TEST_F(pdev, bar_rw_matches_hardware)
 				       widths[w]);
 		}
 	}
+}
+
+static int ioeventfd(int devfd, uint32_t argsz, uint32_t flags, uint64_t off,
+		     uint64_t data, int32_t fd)
+{
+	struct vfio_device_ioeventfd io = {
+		.argsz = argsz, .flags = flags, .offset = off, .data = data,
+		.fd = fd,
+	};
+
+	return ioctl(devfd, VFIO_DEVICE_IOEVENTFD, &io) ? -errno : 0;
+}
+
+/* Polls the edu's liveness register until it reads @want (bounded). */
+static bool liveness_is(int devfd, uint32_t want)
+{
+	uint32_t v = 0;
+	int i;
+
+	for (i = 0; i < 100000; i++) {
+		if (rd(devfd, 0, 0x04, &v, 4) == 4 && v == want)
+			return true;
+		usleep(100);
+	}
+	return false;
+}
+
+/*
+ * VFIO_DEVICE_IOEVENTFD, as KVM uses it for a register the guest writes
+ * often: each signal of the eventfd writes the bound data, in the kernel.
+ * On the edu, the liveness register shows the write (it reads back the
+ * inverse).  The same write bound twice is EEXIST, unbinding one that is
+ * not bound ENODEV; not into the MSI-X table, not outside the BARs.
+ */
+TEST_F(pdev, ioeventfd)
+{
+	uint32_t sz4 = VFIO_DEVICE_IOEVENTFD_32, sz = sizeof(struct vfio_device_ioeventfd);
+	uint64_t bar0 = (uint64_t)VFIO_PCI_BAR0_REGION_INDEX << 40, one = 1;
+	int efd = eventfd(0, EFD_CLOEXEC);
+	uint32_t v;
+
+	ASSERT_LE(0, efd);
+	/* Arguments, on every device. */
+	EXPECT_EQ(-EINVAL, ioeventfd(self->devfd,
+				     offsetofend(struct vfio_device_ioeventfd,
+						 fd) - 1, sz4, bar0, 0, efd));
+	EXPECT_EQ(-EINVAL, ioeventfd(self->devfd, sz, 0, bar0, 0, efd));
+	EXPECT_EQ(-EINVAL, ioeventfd(self->devfd, sz, 3, bar0, 0, efd));
+	EXPECT_EQ(-EINVAL, ioeventfd(self->devfd, sz, sz4 | 0x10, bar0, 0,
+				     efd));
+	EXPECT_EQ(-EINVAL, ioeventfd(self->devfd, sz, sz4, bar0, 0, -2));
+	EXPECT_EQ(-EINVAL, ioeventfd(self->devfd, sz, sz4,
+				     (uint64_t)VFIO_PCI_CONFIG_REGION_INDEX << 40,
+				     0, efd));
+	EXPECT_EQ(-EINVAL, ioeventfd(self->devfd, sz, sz4,
+				     bar0 + self->bars[0].size - 2, 0, efd));
+	EXPECT_EQ(-ENODEV, ioeventfd(self->devfd, sz, sz4, bar0, 0, -1));
+
+	if (pci_cfg_cap(self->bdf, PCI_CAP_ID_MSIX)) {
+		unsigned int cap = pci_cfg_cap(self->bdf, PCI_CAP_ID_MSIX);
+		uint32_t table = pci_cfg_rd(self->bdf, cap + PCI_MSIX_TABLE, 4);
+		uint64_t t = ((uint64_t)(table & PCI_MSIX_TABLE_BIR) << 40) +
+			     (table & PCI_MSIX_TABLE_OFFSET);
+
+		EXPECT_EQ(-EINVAL, ioeventfd(self->devfd, sz, sz4, t + 12, 0,
+					     efd));
+	}
+	if (!self->is_edu) {
+		close(efd);
+		return;
+	}
+
+	ASSERT_EQ(0, ioeventfd(self->devfd, sz, sz4, bar0 + 0x04, 0x1234,
+			       efd));
+	EXPECT_EQ(-EEXIST, ioeventfd(self->devfd, sz, sz4, bar0 + 0x04,
+				     0x1234, efd));
+	v = 0;
+	ASSERT_EQ(4, wr(self->devfd, 0, 0x04, &v, 4));
+	ASSERT_EQ((ssize_t)sizeof(one), write(efd, &one, sizeof(one)));
+	EXPECT_TRUE(liveness_is(self->devfd, ~0x1234U));
+	/* Again, after user space wrote something else. */
+	ASSERT_EQ(4, wr(self->devfd, 0, 0x04, &v, 4));
+	ASSERT_EQ((ssize_t)sizeof(one), write(efd, &one, sizeof(one)));
+	EXPECT_TRUE(liveness_is(self->devfd, ~0x1234U));
+
+	/* Unbound: a signal writes nothing. */
+	ASSERT_EQ(0, ioeventfd(self->devfd, sz, sz4, bar0 + 0x04, 0x1234, -1));
+	ASSERT_EQ(4, wr(self->devfd, 0, 0x04, &v, 4));
+	ASSERT_EQ((ssize_t)sizeof(one), write(efd, &one, sizeof(one)));
+	usleep(100000);
+	ASSERT_EQ(4, rd(self->devfd, 0, 0x04, &v, 4));
+	EXPECT_EQ(~0U, v);
+	/* One left bound goes when the device is closed. */
+	ASSERT_EQ(0, ioeventfd(self->devfd, sz, sz4, bar0 + 0x04, 0x1234,
+			       efd));
+	close(efd);
 }
 
 /*
