@@ -12,6 +12,13 @@
 # Its monitor must list the edu (1234:11e8) with its BAR0, "quit" must end
 # it with status 0, and the pages it had pinned must all be given back.
 #
+# A second QEMU gets both functions of the two-function edu behind the
+# guest's PCIe root port, which have no reset of their own: on
+# "system_reset" QEMU resets their slot with VFIO_DEVICE_PCI_HOT_RESET and
+# the group's file (its multi-device reset), and when it quits the last
+# close of the device set resets the slot again.  A kretprobe on
+# pci_reset_bus() counts those resets and their results.
+#
 # VFIODEV_STACK (set by /init) says whose modules serve /dev/vfio: ours or
 # the guest kernel's; either way the edu goes to the driver named vfio-pci.
 # The edu is given back to the driver it had (and its driver_override
@@ -40,6 +47,9 @@ mounted=""		# mount points to undo, innermost first
 qpid=""			# QEMU, while it may be running
 bdf="" bound=0		# the edu, and whether it is ours to give back
 prev_drv="" prev_ovr=""
+ports=""		# the root port's edu functions, while ours
+probe=0			# the kretprobe on pci_reset_bus() is in place
+TRACE=/sys/kernel/tracing
 
 cleanup() {
 	local stuck=0
@@ -55,6 +65,10 @@ cleanup() {
 	elif [ "$bound" = 1 ]; then
 		give_back
 	fi
+	if [ -n "$ports" ] && [ $stuck = 0 ]; then
+		release_ports
+	fi
+	[ $probe = 1 ] && probe_remove
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -81,8 +95,47 @@ give_back() {
 	[ "$(driver_of "$bdf")" = "$prev_drv" ]
 }
 
+# The root port's functions: driverless edus found there, given back so.
+release_ports() {
+	local p
+
+	for p in $ports; do
+		unbind "$p"
+		echo > "$(dev_dir "$p")/driver_override"
+	done
+	ports=""
+}
+
+# --- pci_reset_bus() calls ----------------------------------------------------
+probe_remove() {
+	echo 0 > "$TRACE/events/vfiodev_qemu/reset_bus/enable" 2>/dev/null
+	echo "-:vfiodev_qemu/reset_bus" >> "$TRACE/kprobe_events" 2>/dev/null
+	probe=0
+}
+
+probe_add() {
+	[ -e "$TRACE/kprobe_events" ] || mount -t tracefs tracefs "$TRACE" ||
+		return 1
+	probe_remove
+	echo 'r:vfiodev_qemu/reset_bus pci_reset_bus ret=$retval:s32' \
+		>> "$TRACE/kprobe_events" || return 1
+	probe=1
+	echo > "$TRACE/trace" &&
+		echo 1 > "$TRACE/tracing_on" &&
+		echo 1 > "$TRACE/events/vfiodev_qemu/reset_bus/enable"
+}
+
+# resets OK FAILED: how many pci_reset_bus() calls returned 0 and how many
+# failed since the last call; the trace is emptied.
+resets() {
+	eval "$(awk '/ reset_bus: / { if ($NF == "ret=0") ok++; else bad++ }
+		     END { printf "%s=%d %s=%d\n", "'"$1"'", ok, "'"$2"'", bad }' \
+		"$TRACE/trace")"
+	echo > "$TRACE/trace"
+}
+
 echo "TAP version 13"
-echo "1..10"
+echo "1..16"
 rm -rf "$WORK"
 mkdir -p "$WORK"
 
@@ -215,6 +268,86 @@ elif [ "$bound" = 1 ]; then
 else
 	skip "edu given back as found" "no edu was taken"
 fi
+
+# 11. Both functions behind the root port, and the probe.
+pair_ok=0
+for d in /sys/bus/pci/devices/*; do
+	case $(basename "$d") in 0000:00:*) continue ;; esac
+	[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] ||
+		continue
+	ports="$ports $(basename "$d")"
+done
+set -- $ports
+if [ $# != 2 ]; then
+	diag "edus behind the root port: '$ports'"
+	fail "two-function edu behind the root port bound to $DRIVER"
+elif bind_to "$1" "$DRIVER" && bind_to "$2" "$DRIVER" && probe_add; then
+	pair_ok=1
+	pf0=$1 pf1=$2
+	pass "two-function edu behind the root port bound to $DRIVER"
+else
+	diag "$1: $(dev_state "$1"); $2: $(dev_state "$2"); kretprobe $probe"
+	fail "two-function edu behind the root port bound to $DRIVER"
+fi
+
+# 12. QEMU with both, as one multi-function device in a root port.
+started=0
+pinned_before=$(pinned)
+if [ $host_ok != 1 ] || [ $pair_ok != 1 ]; then
+	skip "qemu started with both functions in a pcie-root-port" "no hostroot or no functions"
+elif qemu_start chroot "$HOST" "$QEMU" -M q35 -accel tcg -m 256 -S \
+		-display none -nodefaults -monitor stdio \
+		-device pcie-root-port,id=rp,chassis=1,slot=1 \
+		-device "vfio-pci,host=$pf0,bus=rp,addr=0.0,multifunction=on" \
+		-device "vfio-pci,host=$pf1,bus=rp,addr=0.1"; then
+	started=1
+	pass "qemu started with both functions in a pcie-root-port"
+	diag "qemu: up and paused after $(since "$t0") s"
+else
+	fail "qemu started with both functions in a pcie-root-port"
+fi
+
+# 13. system_reset: QEMU's multi-device hot reset of the slot.
+if [ $started = 1 ]; then
+	resets ok bad
+	diag "resets while qemu started: $ok ok, $bad failed"
+	if qemu_cmd "system_reset" 3 "$WORK/reset" &&
+	   qemu_cmd "info status" 4 "$WORK/status"; then
+		resets ok bad
+		diag "resets on system_reset: $ok ok, $bad failed"
+		if [ "$ok" -ge 1 ] && [ "$bad" = 0 ]; then
+			pass "system_reset hot-resets the slot"
+		else
+			diag_file "$WORK/qemu.out"
+			fail "system_reset hot-resets the slot"
+		fi
+	else
+		fail "system_reset hot-resets the slot"
+		started=0
+	fi
+else
+	skip "system_reset hot-resets the slot" "qemu did not start"
+fi
+
+# 14, 15. quit, and the last close of the set resets the slot once more.
+if [ $started = 1 ]; then
+	qemu_quit "qemu with both functions exited 0 on quit"
+	resets ok bad
+	diag "resets after quit: $ok ok, $bad failed"
+	if [ "$ok" = 1 ] && [ "$bad" = 0 ]; then
+		pass "the last close resets the slot"
+	else
+		fail "the last close resets the slot"
+	fi
+else
+	skip "qemu with both functions exited 0 on quit" "qemu did not start"
+	skip "the last close resets the slot" "qemu did not start"
+fi
+stop_qemu || qemu_gone=0
+exec 3>&-
+
+# 16. Every pinned page given back.
+pinned_back "pair: " "$pinned_before" 0
 
 cleanup
 echo "# Totals: $((num - failed)) ok, $failed failed"
