@@ -6,7 +6,8 @@
 #   q35 + intel-iommu (interrupt remapping; snoop-control on or off), two edu
 #   devices (DMA engine, MSI) on the root bus, a two-function edu behind a
 #   PCIe root port (its slot and bus can be reset: hot reset tests), an nvme
-#   with a small scratch drive, an e1000e; and the host's root, read-only,
+#   with a small scratch drive, an e1000e, a std VGA (00:10.0: the VGA
+#   region); and the host's root, read-only,
 #   over 9p (mount tag "hostroot"), so that tests can run the host's own
 #   programs (QEMU itself, as a VFIO client) inside the guest.
 #
@@ -95,6 +96,7 @@ args=(
 	-drive "file=$scratch,if=none,id=nvm,format=raw"
 	-device nvme,serial=vfiodev0,drive=nvm
 	-netdev user,id=net0,restrict=on -device e1000e,netdev=net0
+	-device VGA,addr=0x10
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 	-kernel "$kernel" -initrd "$initrd"
 	-append "$cmdline"

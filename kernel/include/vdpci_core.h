@@ -58,6 +58,8 @@ struct vdpci_irq_ctx;
  * @msix_size: size of the MSI-X table in bytes
  * @has_dyn_msix: the interrupt controller can add MSI-X vectors while
  *	MSI-X is on (pci_msix_can_alloc_dyn())
+ * @has_vga: a VGA device, and disable_vga not set: the VGA region is
+ *	offered
  * @dev_set: the device set, the devices a slot or bus reset of this one
  *	resets along (see reset.c)
  * @set_item: in the set's list of devices
@@ -109,6 +111,7 @@ struct vdpci_core_device {
 	u32 msix_offset;
 	u32 msix_size;
 	bool has_dyn_msix;
+	bool has_vga;
 	struct vdpci_dev_set *dev_set;
 	struct list_head set_item;
 	bool set_open;

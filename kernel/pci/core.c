@@ -32,14 +32,15 @@ static struct vdpci_core_device *to_vdpci(struct vfiodev_device *core_vdev)
  * opened after it.
  */
 bool vdpci_nointxmask;
+bool vdpci_disable_vga;
 static bool vdpci_disable_idle_d3;
 
 /**
  * vdpci_core_set_params - the library's settings, from a driver's parameters
  * @nointxmask: never mask INTx in the device (DisINTx), always at the
  *	interrupt controller, with the line not shared
- * @disable_vga: no VGA access for user space; the library offers none in
- *	any case, so this is only recorded for symmetry with upstream
+ * @disable_vga: no VGA region for user space, and a VGA device below a
+ *	bridge leaves the legacy VGA ranges to others (see vga.c)
  * @disable_idle_d3: keep devices that are bound but not open in D0,
  *	instead of letting runtime PM put them in D3hot
  *
@@ -49,6 +50,7 @@ void vdpci_core_set_params(bool nointxmask, bool disable_vga,
 			   bool disable_idle_d3)
 {
 	vdpci_nointxmask = nointxmask;
+	vdpci_disable_vga = disable_vga;
 	vdpci_disable_idle_d3 = disable_idle_d3;
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_set_params, VFIODEV_PCI_CORE_NS);
@@ -255,6 +257,7 @@ int vdpci_core_open_device(struct vfiodev_device *core_vdev)
 		pci_dbg(pdev, "no saved config space to restore on close\n");
 	vdpci_find_msix(vdev);
 	vdpci_probe_mmaps(vdev);
+	vdev->has_vga = !vdpci_disable_vga && vdpci_is_vga(pdev);
 	ret = vdpci_config_init(vdev);
 	if (ret)
 		goto err_free_state;
@@ -430,8 +433,16 @@ static long vdpci_ioctl_get_region_info(struct vdpci_core_device *vdev,
 			info.flags = VFIO_REGION_INFO_FLAG_READ;
 		}
 		break;
+	case VFIO_PCI_VGA_REGION_INDEX:
+		/* The legacy ranges, at their own addresses (see vga.c). */
+		if (!vdev->has_vga)
+			return -EINVAL;
+		info.offset = VDPCI_INDEX_TO_OFFSET(info.index);
+		info.size = VDPCI_VGA_REGION_SIZE;
+		info.flags = VFIO_REGION_INFO_FLAG_READ |
+			     VFIO_REGION_INFO_FLAG_WRITE;
+		break;
 	default:
-		/* VGA is not served (not for VGA devices either, yet). */
 		return -EINVAL;
 	}
 
@@ -520,6 +531,8 @@ static ssize_t vdpci_rw(struct vdpci_core_device *vdev, char __user *buf,
 		if (iswrite)
 			return -EINVAL;
 		return vdpci_bar_rw(vdev, buf, count, ppos, false);
+	case VFIO_PCI_VGA_REGION_INDEX:
+		return vdpci_vga_rw(vdev, buf, count, ppos, iswrite);
 	default:
 		return -EINVAL;
 	}
@@ -709,11 +722,16 @@ int vdpci_core_register_device(struct vdpci_core_device *vdev)
 	ret = vdpci_dev_set_join(vdev);
 	if (ret)
 		goto err_pm;
-	ret = vfiodev_register_device(&vdev->vdev);
+	ret = vdpci_vga_init(vdev);
 	if (ret)
 		goto err_leave;
+	ret = vfiodev_register_device(&vdev->vdev);
+	if (ret)
+		goto err_vga;
 	return 0;
 
+err_vga:
+	vdpci_vga_uninit(vdev);
 err_leave:
 	vdpci_dev_set_leave(vdev);
 err_pm:
@@ -733,6 +751,7 @@ void vdpci_core_unregister_device(struct vdpci_core_device *vdev)
 {
 	/* Its last close, which this waits for, may reset the set. */
 	vfiodev_unregister_device(&vdev->vdev);
+	vdpci_vga_uninit(vdev);
 	vdpci_dev_set_leave(vdev);
 	vdpci_pm_unregister(vdev);
 }

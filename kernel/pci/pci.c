@@ -27,10 +27,9 @@ static bool nointxmask;
 module_param(nointxmask, bool, 0644);
 MODULE_PARM_DESC(nointxmask, "Disable support for PCI 2.3 style INTx masking.  If this resolves problems for specific devices, report lspci -vvvxxx to linux-pci@vger.kernel.org so the device can be fixed automatically via the broken_intx_masking flag.");
 
-/* The library serves no VGA region; the parameter is kept for its users. */
 static bool disable_vga;
 module_param(disable_vga, bool, 0444);
-MODULE_PARM_DESC(disable_vga, "Disable VGA resource access through vfio-pci (vfiodev offers none: always disabled)");
+MODULE_PARM_DESC(disable_vga, "Disable VGA resource access through vfio-pci");
 
 static bool disable_idle_d3;
 module_param(disable_idle_d3, bool, 0644);

@@ -11,6 +11,20 @@
 #include "vdpci_core.h"
 
 extern bool vdpci_nointxmask;
+extern bool vdpci_disable_vga;
+
+/* The VGA region: legacy memory and I/O at their own addresses. */
+#define VDPCI_VGA_REGION_SIZE	0xc0000
+
+static inline bool vdpci_is_vga(struct pci_dev *pdev)
+{
+	return (pdev->class >> 8) == PCI_CLASS_DISPLAY_VGA;
+}
+
+int vdpci_vga_init(struct vdpci_core_device *vdev);
+void vdpci_vga_uninit(struct vdpci_core_device *vdev);
+ssize_t vdpci_vga_rw(struct vdpci_core_device *vdev, char __user *buf,
+		     size_t count, loff_t *ppos, bool iswrite);
 
 bool vdpci_memory_enabled(struct vdpci_core_device *vdev);
 int vdpci_set_power_state(struct vdpci_core_device *vdev, pci_power_t state);
@@ -29,6 +43,10 @@ long vdpci_ioctl_ioeventfd(struct vdpci_core_device *vdev,
 void vdpci_ioeventfds_release(struct vdpci_core_device *vdev);
 ssize_t vdpci_bar_rw(struct vdpci_core_device *vdev, char __user *buf,
 		     size_t count, loff_t *ppos, bool iswrite);
+ssize_t vdpci_do_io_rw(struct vdpci_core_device *vdev, bool test_mem,
+		       void __iomem *io, char __user *buf, loff_t off,
+		       size_t count, size_t x_start, size_t x_end,
+		       bool iswrite, size_t max_width);
 
 int vdpci_config_init(struct vdpci_core_device *vdev);
 void vdpci_config_free(struct vdpci_core_device *vdev);

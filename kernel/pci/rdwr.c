@@ -406,10 +406,15 @@ static size_t vdpci_io_width(loff_t pos, size_t count, size_t max_width)
 	return width;
 }
 
-static ssize_t vdpci_do_io_rw(struct vdpci_core_device *vdev, bool test_mem,
-			      void __iomem *io, char __user *buf, loff_t off,
-			      size_t count, size_t x_start, size_t x_end,
-			      bool iswrite, size_t max_width)
+/*
+ * @count bytes at @off of @io, to or from @buf, in the widest naturally
+ * aligned accesses up to @max_width; [@x_start, @x_end) is not touched
+ * (reads give ones).  Memory space only with decoding on (@test_mem).
+ */
+ssize_t vdpci_do_io_rw(struct vdpci_core_device *vdev, bool test_mem,
+		       void __iomem *io, char __user *buf, loff_t off,
+		       size_t count, size_t x_start, size_t x_end,
+		       bool iswrite, size_t max_width)
 {
 	ssize_t done = 0;
 	int ret;

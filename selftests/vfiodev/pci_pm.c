@@ -44,27 +44,6 @@ static int pm_wait_status(const char *bdf, const char *want)
 	return -ETIMEDOUT;
 }
 
-/* Opens @bdf through its group in a type1v2 container. */
-static int open_by_group(const char *bdf, int *group, int *container)
-{
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-	int fd;
-
-	*group = vfio_group_open(bdf);
-	if (*group < 0)
-		return *group;
-	*container = vfio_container_open();
-	if (*container < 0)
-		return *container;
-	if (ioctl(*group, VFIO_GROUP_GET_STATUS, &status) ||
-	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE) ||
-	    ioctl(*group, VFIO_GROUP_SET_CONTAINER, container) ||
-	    ioctl(*container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		return -errno ? -errno : -EINVAL;
-	fd = ioctl(*group, VFIO_GROUP_GET_DEVICE_FD, bdf);
-	return fd < 0 ? -errno : fd;
-}
-
 FIXTURE(pm) {
 	char bdf[BDF_LEN];
 	int group, container, devfd;

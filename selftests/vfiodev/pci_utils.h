@@ -69,6 +69,31 @@ static inline unsigned int pci_cfg_cap(const char *bdf, uint8_t id)
 }
 
 /*
+ * Opens @bdf through its group in a type1v2 container, the path both stacks
+ * have on both kernels; the group and the container come back for the
+ * caller to close.  Returns the device file or -errno.
+ */
+static inline int open_by_group(const char *bdf, int *group, int *container)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	int fd;
+
+	*group = vfio_group_open(bdf);
+	if (*group < 0)
+		return *group;
+	*container = vfio_container_open();
+	if (*container < 0)
+		return *container;
+	if (ioctl(*group, VFIO_GROUP_GET_STATUS, &status) ||
+	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE) ||
+	    ioctl(*group, VFIO_GROUP_SET_CONTAINER, container) ||
+	    ioctl(*container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return -errno ? -errno : -EINVAL;
+	fd = ioctl(*group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
  * Loads the stack's vfio-pci again, with module parameters @params ("" for
  * none): nothing may be bound to it.  Returns 0 or -errno.
  */
