@@ -29,26 +29,6 @@
 #define PROBE_GROUP	"vfiodev_dev_set"
 #define PROBE_EVENT	"reset_bus"
 
-/* The edus: on the root bus, and the functions behind the root port. */
-static int edus(char root[][BDF_LEN], int *nroot, char port[][BDF_LEN],
-		int *nport)
-{
-	char all[8][BDF_LEN];
-	int n, i;
-
-	n = pci_find(EDU_VENDOR, EDU_DEVICE, 0, all, 8);
-	if (n < 0)
-		return n;
-	*nroot = *nport = 0;
-	for (i = 0; i < n; i++) {
-		if (!strncmp(all[i] + 5, "00:", 3))
-			strcpy(root[(*nroot)++], all[i]);
-		else
-			strcpy(port[(*nport)++], all[i]);
-	}
-	return 0;
-}
-
 static int trace_write(const char *file, const char *val, int flags)
 {
 	char path[PATH_MAX];
@@ -137,7 +117,7 @@ FIXTURE_SETUP(set)
 	int i, failed;
 
 	self->container = self->group = -1;
-	ASSERT_EQ(0, edus(self->root, &self->nroot, self->port,
+	ASSERT_EQ(0, pci_find_edus(self->root, &self->nroot, self->port,
 			  &self->nport));
 	ASSERT_EQ(2, self->nport) TH_LOG("the guest needs a two-function edu behind a root port");
 	ASSERT_LE(1, self->nroot);

@@ -28,27 +28,6 @@ struct hot_reset_info {
 	struct vfio_pci_dependent_device devs[MAX_DEPS];
 };
 
-/* The edus: on the root bus, and the functions behind the root port. */
-static int edus(char root[][BDF_LEN], int *nroot, char port[][BDF_LEN],
-		int *nport)
-{
-	char all[8][BDF_LEN];
-	int n, i;
-
-	n = pci_find(EDU_VENDOR, EDU_DEVICE, 0, all, 8);
-	if (n < 0)
-		return n;
-	*nroot = *nport = 0;
-	for (i = 0; i < n; i++) {
-		/* "0000:00:..." is the root bus. */
-		if (!strncmp(all[i] + 5, "00:", 3))
-			strcpy(root[(*nroot)++], all[i]);
-		else
-			strcpy(port[(*nport)++], all[i]);
-	}
-	return 0;
-}
-
 static int dev_bind(int devfd, int iommufd, uint32_t *devid)
 {
 	struct vfio_device_bind_iommufd bind = {
@@ -95,7 +74,7 @@ FIXTURE_SETUP(hr)
 	int i;
 
 	self->fd[0] = self->fd[1] = self->iommufd = -1;
-	ASSERT_EQ(0, edus(self->root, &self->nroot, self->port,
+	ASSERT_EQ(0, pci_find_edus(self->root, &self->nroot, self->port,
 			  &self->nport));
 	ASSERT_EQ(2, self->nport) TH_LOG("the guest needs a two-function edu behind a root port");
 	ASSERT_LE(1, self->nroot);

@@ -63,12 +63,7 @@ FIXTURE_SETUP(pm)
 
 FIXTURE_TEARDOWN(pm)
 {
-	if (self->devfd >= 0)
-		close(self->devfd);
-	if (self->group >= 0)
-		close(self->group);
-	if (self->container >= 0)
-		close(self->container);
+	close_by_group(&self->devfd, &self->group, &self->container);
 	EXPECT_EQ(0, pci_release(self->bdf));
 }
 

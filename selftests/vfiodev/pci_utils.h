@@ -93,6 +93,19 @@ static inline int open_by_group(const char *bdf, int *group, int *container)
 	return fd < 0 ? -errno : fd;
 }
 
+/* Closes what open_by_group() opened; each is -1 afterwards (or was). */
+static inline void close_by_group(int *devfd, int *group, int *container)
+{
+	int *fds[] = { devfd, group, container };
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
 /*
  * Loads the stack's vfio-pci again, with module parameters @params ("" for
  * none): nothing may be bound to it.  Returns 0 or -errno.

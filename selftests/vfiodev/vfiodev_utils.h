@@ -185,6 +185,30 @@ static inline int pci_find(unsigned int vendor, unsigned int device,
 }
 
 /* Name of the driver bound to @bdf into @drv, or "" if none. */
+/*
+ * The guest's edus: those on the root bus into @root, the functions behind
+ * the PCIe root port into @port (at most 8 in all).  Returns 0 or -errno.
+ */
+static inline int pci_find_edus(char root[][BDF_LEN], int *nroot,
+				char port[][BDF_LEN], int *nport)
+{
+	char all[8][BDF_LEN];
+	int n, i;
+
+	n = pci_find(EDU_VENDOR, EDU_DEVICE, 0, all, 8);
+	if (n < 0)
+		return n;
+	*nroot = *nport = 0;
+	for (i = 0; i < n; i++) {
+		/* "0000:00:..." is the root bus. */
+		if (!strncmp(all[i] + 5, "00:", 3))
+			strcpy(root[(*nroot)++], all[i]);
+		else
+			strcpy(port[(*nport)++], all[i]);
+	}
+	return 0;
+}
+
 static inline int pci_driver_of(const char *bdf, char *drv, size_t len)
 {
 	char path[PATH_MAX], target[PATH_MAX];
