@@ -208,6 +208,7 @@ static void vdpci_ioeventfd_thread(void *opaque, void *unused)
 static void vdpci_ioeventfd_free(struct vdpci_core_device *vdev,
 				 struct vdpci_ioeventfd *ioeventfd)
 {
+	lockdep_assert_held(&vdev->ioeventfds_lock);
 	vfiodev_virqfd_disable(&ioeventfd->virqfd);
 	list_del(&ioeventfd->item);
 	vdev->ioeventfds_nr--;

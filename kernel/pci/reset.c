@@ -295,6 +295,7 @@ static void vdpci_dev_set_pm_put(struct vdpci_dev_set *set)
 {
 	struct vdpci_core_device *cur;
 
+	lockdep_assert_held(&set->lock);
 	list_for_each_entry(cur, &set->devices, set_item)
 		if (cur->idle_d3)
 			pm_runtime_put(&cur->pdev->dev);
