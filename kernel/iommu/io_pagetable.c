@@ -506,8 +506,9 @@ out_put:
  * Unmap every area inside [iova, last].  Areas are never split: one that
  * crosses either end of the range fails the whole request with -ENOENT
  * and nothing is unmapped.  With @by_start (legacy type1, not v2) the
- * areas that start inside the range go whole, those that start before it
- * stay, and nothing fails.
+ * areas that start inside the range go whole, even past its end, and
+ * nothing fails; a range that starts inside an area unmaps nothing at all,
+ * as type1 stops at the first mapping that starts before the range.
  */
 static int vdiommu_iopt_unmap_range(struct vdiommu_iopt *iopt,
 				    unsigned long iova, unsigned long last,
@@ -526,15 +527,17 @@ static int vdiommu_iopt_unmap_range(struct vdiommu_iopt *iopt,
 		if (node->start < iova || node->last > last)
 			goto out_enoent;
 	}
-	/* Checked: take out every area that starts inside. */
+	/* Checked: take out every area, from the first if it starts inside. */
 	node = interval_tree_iter_first(&iopt->area_itree, iova, last);
+	if (node && node->start < iova)
+		node = NULL;
 	for (; node; node = next) {
 		next = interval_tree_iter_next(node, iova, last);
-		if (node->start < iova)
-			continue;
 		area = area_of(node);
 		interval_tree_remove(node, &iopt->area_itree);
 		list_add_tail(&area->free_item, &removed);
+		if (area->vaddr_invalid)
+			iopt->vaddr_invalid_count--;
 		bytes += node->last - node->start + 1;
 	}
 	vdiommu_remove_areas(iopt, &removed);
@@ -595,8 +598,9 @@ int vdiommu_iopt_unmap(struct vdiommu_iopt *iopt, unsigned long iova,
  * @unmapped: set to the number of bytes unmapped
  *
  * Every area that starts inside [iova, iova + length) is unmapped whole,
- * even past the end; one that starts before @iova stays.  Never fails for
- * what is or is not mapped: the size unmapped tells.
+ * even past the end, unless the range starts inside an area: then nothing
+ * is unmapped.  Never fails for what is or is not mapped: the size
+ * unmapped tells.
  *
  * Return: 0, -EINVAL (empty) or -EOVERFLOW.
  */
@@ -616,6 +620,115 @@ int vdiommu_iopt_unmap_v1(struct vdiommu_iopt *iopt, unsigned long iova,
 int vdiommu_iopt_unmap_all(struct vdiommu_iopt *iopt, unsigned long *unmapped)
 {
 	return vdiommu_iopt_unmap_range(iopt, 0, ULONG_MAX, unmapped, false);
+}
+
+/**
+ * vdiommu_iopt_invalidate_vaddr() - take the user address from mappings
+ * @iopt: the IOVA space
+ * @iova: first IOVA of the range
+ * @last: last IOVA of the range
+ * @by_start: the type1 (not v2) rule of vdiommu_iopt_unmap_v1(): areas
+ *	that start in the range, nothing if it starts inside one
+ * @done: set to the bytes of the areas marked
+ *
+ * VFIO_DMA_UNMAP_FLAG_VADDR: every area in the range stays mapped and
+ * pinned, and waits for vdiommu_iopt_update_vaddr().  All or nothing: an
+ * area that waits already fails the request with -EINVAL, one that crosses
+ * either end (not @by_start) with -ENOENT.
+ *
+ * Return: 0, -EINVAL or -ENOENT.
+ */
+int vdiommu_iopt_invalidate_vaddr(struct vdiommu_iopt *iopt, unsigned long iova,
+				  unsigned long last, bool by_start,
+				  unsigned long *done)
+{
+	struct interval_tree_node *first, *node;
+	unsigned long bytes = 0, count = 0;
+	int ret = 0;
+
+	down_write(&iopt->iova_rwsem);
+	first = interval_tree_iter_first(&iopt->area_itree, iova, last);
+	if (by_start && first && first->start < iova)
+		first = NULL;
+	for (node = first; node;
+	     node = interval_tree_iter_next(node, iova, last)) {
+		if (!by_start && (node->start < iova || node->last > last)) {
+			ret = -ENOENT;
+			goto out_unlock;
+		}
+		if (area_of(node)->vaddr_invalid) {
+			ret = -EINVAL;
+			goto out_unlock;
+		}
+	}
+	for (node = first; node;
+	     node = interval_tree_iter_next(node, iova, last)) {
+		area_of(node)->vaddr_invalid = true;
+		bytes += node->last - node->start + 1;
+		count++;
+	}
+	iopt->vaddr_invalid_count += count;
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	*done = bytes;
+	return ret;
+}
+
+/**
+ * vdiommu_iopt_update_vaddr() - give a mapping its user address again
+ * @iopt: the IOVA space
+ * @iova: first IOVA of the mapping
+ * @last: its last IOVA
+ *
+ * VFIO_DMA_MAP_FLAG_VADDR, called by the process that now holds the
+ * memory: the area must be exactly [iova, last] and waiting for its
+ * address.  Its pages are not pinned again (they never were unpinned);
+ * their charge moves to the calling process (vdiommu_pages_take_charge()).
+ * The address itself is not kept: the pages are.
+ *
+ * Return: 0, -ENOENT if nothing is mapped in the range, -EINVAL if what is
+ * there is not one such area, or -ENOMEM over the caller's RLIMIT_MEMLOCK.
+ */
+int vdiommu_iopt_update_vaddr(struct vdiommu_iopt *iopt, unsigned long iova,
+			      unsigned long last)
+{
+	struct interval_tree_node *node;
+	struct vdiommu_area *area;
+	int ret;
+
+	down_write(&iopt->iova_rwsem);
+	node = interval_tree_iter_first(&iopt->area_itree, iova, last);
+	area = node ? area_of(node) : NULL;
+	if (!area) {
+		ret = -ENOENT;
+	} else if (node->start != iova || node->last != last ||
+		   !area->vaddr_invalid) {
+		ret = -EINVAL;
+	} else {
+		ret = vdiommu_pages_take_charge(area->pages);
+		if (!ret) {
+			area->vaddr_invalid = false;
+			iopt->vaddr_invalid_count--;
+		}
+	}
+	up_write(&iopt->iova_rwsem);
+	return ret;
+}
+
+/**
+ * vdiommu_iopt_vaddr_invalid() - does any mapping wait for its user address
+ * @iopt: the IOVA space
+ *
+ * Return: true while an area is marked by vdiommu_iopt_invalidate_vaddr().
+ */
+bool vdiommu_iopt_vaddr_invalid(struct vdiommu_iopt *iopt)
+{
+	bool ret;
+
+	down_read(&iopt->iova_rwsem);
+	ret = iopt->vaddr_invalid_count;
+	up_read(&iopt->iova_rwsem);
+	return ret;
 }
 
 /**

@@ -22,7 +22,9 @@
  * the default) or per process (mm_struct::locked_vm), as the context's
  * IOMMU_OPTION_RLIMIT_MODE says.  The charge is taken before pinning and
  * given back exactly once, when the pages object is released, which may be
- * after the process that mapped the memory has exited.
+ * after the process that mapped the memory has exited.  A mapping given a
+ * new user address by another process (VFIO_DMA_MAP_FLAG_VADDR) moves its
+ * charge there (vdiommu_pages_take_charge()).
  */
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -47,37 +49,62 @@ static int vdiommu_charge_user(struct user_struct *user, unsigned long npages)
 	return 0;
 }
 
-static int vdiommu_pages_charge(struct vdiommu_pages *pages)
+/* Charges @npages to @mm (and @user) as @account says. */
+static int vdiommu_charge(u8 account, struct mm_struct *mm,
+			  struct user_struct *user, unsigned long npages)
 {
 	int ret;
 
-	switch (pages->account) {
+	switch (account) {
 	case VDIOMMU_ACCOUNT_USER:
-		ret = vdiommu_charge_user(pages->source_user, pages->npages);
+		ret = vdiommu_charge_user(user, npages);
 		break;
 	case VDIOMMU_ACCOUNT_MM:
-		ret = account_locked_vm(pages->source_mm, pages->npages, true);
+		ret = account_locked_vm(mm, npages, true);
 		break;
 	default:
 		ret = 0;
 	}
 	if (ret)
 		return ret;
-	atomic64_add(pages->npages, &pages->source_mm->pinned_vm);
+	atomic64_add(npages, &mm->pinned_vm);
 	return 0;
+}
+
+static void vdiommu_uncharge(u8 account, struct mm_struct *mm,
+			     struct user_struct *user, unsigned long npages)
+{
+	atomic64_sub(npages, &mm->pinned_vm);
+	switch (account) {
+	case VDIOMMU_ACCOUNT_USER:
+		atomic_long_sub(npages, &user->locked_vm);
+		break;
+	case VDIOMMU_ACCOUNT_MM:
+		account_locked_vm(mm, npages, false);
+		break;
+	}
+}
+
+static int vdiommu_pages_charge(struct vdiommu_pages *pages)
+{
+	return vdiommu_charge(pages->account, pages->source_mm,
+			      pages->source_user, pages->npages);
 }
 
 static void vdiommu_pages_uncharge(struct vdiommu_pages *pages)
 {
-	atomic64_sub(pages->npages, &pages->source_mm->pinned_vm);
-	switch (pages->account) {
-	case VDIOMMU_ACCOUNT_USER:
-		atomic_long_sub(pages->npages, &pages->source_user->locked_vm);
-		break;
-	case VDIOMMU_ACCOUNT_MM:
-		account_locked_vm(pages->source_mm, pages->npages, false);
-		break;
-	}
+	vdiommu_uncharge(pages->account, pages->source_mm, pages->source_user,
+			 pages->npages);
+}
+
+/* How memory pinned now by current for @ictx is charged. */
+static u8 vdiommu_account_mode(struct vdiommu_ctx *ictx)
+{
+	if (capable(CAP_IPC_LOCK))
+		return VDIOMMU_ACCOUNT_NONE;
+	if (ictx->account_user_mode)
+		return VDIOMMU_ACCOUNT_USER;
+	return VDIOMMU_ACCOUNT_MM;
 }
 
 /* Pins @npages from @uptr of current's mm into @out; all or nothing. */
@@ -206,12 +233,7 @@ struct vdiommu_pages *vdiommu_pages_get(struct vdiommu_ctx *ictx,
 	pages->source_mm = current->mm;
 	mmgrab(pages->source_mm);
 	pages->source_user = get_current_user();
-	if (capable(CAP_IPC_LOCK))
-		pages->account = VDIOMMU_ACCOUNT_NONE;
-	else if (ictx->account_user_mode)
-		pages->account = VDIOMMU_ACCOUNT_USER;
-	else
-		pages->account = VDIOMMU_ACCOUNT_MM;
+	pages->account = vdiommu_account_mode(ictx);
 
 	ret = vdiommu_pages_charge(pages);
 	if (ret)
@@ -258,4 +280,49 @@ void vdiommu_pages_put(struct vdiommu_pages *pages)
 	mmdrop(pages->source_mm);
 	kvfree(pages->pages);
 	kfree(pages);
+}
+
+/**
+ * vdiommu_pages_take_charge() - charge pinned pages to the current process
+ * @pages: the pages object
+ *
+ * For a mapping given its user address again by another process than the
+ * one charged for it (VFIO_DMA_MAP_FLAG_VADDR after exec, or in the
+ * process a VMM hands its container to): the charge moves to the caller,
+ * as type1 moves it, and is given back there.  Every area sharing @pages
+ * moves with it, as a pages object has one charge.  The object keeps its
+ * place in the context's tree, keyed by the old address: a later map may
+ * fail to share it, never share wrongly (vdiommu_pages_same()).
+ *
+ * Return: 0, also when the caller's mm is charged already, or -ENOMEM if
+ * the caller's RLIMIT_MEMLOCK has no room for the pages.
+ */
+int vdiommu_pages_take_charge(struct vdiommu_pages *pages)
+{
+	struct vdiommu_ctx *ictx = pages->ictx;
+	struct mm_struct *mm = current->mm;
+	struct user_struct *user;
+	int ret = 0;
+	u8 account;
+
+	mutex_lock(&ictx->pages_lock);
+	if (pages->source_mm == mm)
+		goto out_unlock;
+	account = vdiommu_account_mode(ictx);
+	user = get_current_user();
+	ret = vdiommu_charge(account, mm, user, pages->npages);
+	if (ret) {
+		free_uid(user);
+		goto out_unlock;
+	}
+	vdiommu_pages_uncharge(pages);
+	free_uid(pages->source_user);
+	mmdrop(pages->source_mm);
+	mmgrab(mm);
+	pages->source_mm = mm;
+	pages->source_user = user;
+	pages->account = account;
+out_unlock:
+	mutex_unlock(&ictx->pages_lock);
+	return ret;
 }

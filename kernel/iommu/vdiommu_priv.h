@@ -31,9 +31,12 @@
  *         -> vdiommu_iopt::domains_rwsem
  *           -> vdiommu_iopt::iova_rwsem
  *             -> vdiommu_ctx::pages_lock
+ *               -> mmap_lock (vdiommu_pages_take_charge())
+ *             -> mmap_lock (faults on user memory)
  * The objects xarray lock is taken alone, never while sleeping.  User memory
- * is pinned before vdiommu_iopt::iova_rwsem is taken, so no lock of ours is
- * ever held across a page fault.
+ * is pinned before vdiommu_iopt::iova_rwsem is taken; what faults under it
+ * (the dirty bitmaps and IOVA ranges written to user memory) holds it for
+ * read.  No path takes a lock of ours under mmap_lock.
  */
 #ifndef VDIOMMU_PRIV_H
 #define VDIOMMU_PRIV_H
@@ -153,6 +156,8 @@ struct vdiommu_vfio_group {
  *	at least)
  * @alloc_hint: where the next kernel-chosen IOVA search starts
  * @disable_large_pages: map PAGE_SIZE pages only (IOMMU_OPTION_HUGE_PAGES)
+ * @vaddr_invalid_count: areas waiting for a user address
+ *	(VFIO_DMA_UNMAP_FLAG_VADDR), under @iova_rwsem
  */
 struct vdiommu_iopt {
 	struct rw_semaphore domains_rwsem;
@@ -164,6 +169,7 @@ struct vdiommu_iopt {
 	unsigned long iova_alignment;
 	unsigned long alloc_hint;
 	bool disable_large_pages;
+	unsigned long vaddr_invalid_count;
 };
 
 /**
@@ -173,6 +179,9 @@ struct vdiommu_iopt {
  * @page_index: index in @pages of the page mapped at node.start
  * @iommu_prot: IOMMU_READ/IOMMU_WRITE/IOMMU_CACHE
  * @free_item: links areas being unmapped, once out of the tree
+ * @vaddr_invalid: the user address was taken away (type1's
+ *	VFIO_DMA_UNMAP_FLAG_VADDR) and not given again yet; the pages stay
+ *	pinned and mapped.  Under vdiommu_iopt::iova_rwsem.
  */
 struct vdiommu_area {
 	struct interval_tree_node node;
@@ -180,6 +189,7 @@ struct vdiommu_area {
 	unsigned long page_index;
 	int iommu_prot;
 	struct list_head free_item;
+	bool vaddr_invalid;
 };
 
 struct vdiommu_allowed {
@@ -357,6 +367,12 @@ int vdiommu_iopt_unmap(struct vdiommu_iopt *iopt, unsigned long iova,
 int vdiommu_iopt_unmap_v1(struct vdiommu_iopt *iopt, unsigned long iova,
 			  unsigned long length, unsigned long *unmapped);
 int vdiommu_iopt_unmap_all(struct vdiommu_iopt *iopt, unsigned long *unmapped);
+int vdiommu_iopt_invalidate_vaddr(struct vdiommu_iopt *iopt, unsigned long iova,
+				  unsigned long last, bool by_start,
+				  unsigned long *done);
+int vdiommu_iopt_update_vaddr(struct vdiommu_iopt *iopt, unsigned long iova,
+			      unsigned long last);
+bool vdiommu_iopt_vaddr_invalid(struct vdiommu_iopt *iopt);
 int vdiommu_iopt_set_allowed(struct vdiommu_iopt *iopt,
 			     struct rb_root_cached *allowed);
 int vdiommu_iopt_reserve(struct vdiommu_iopt *iopt, unsigned long start,
@@ -415,5 +431,6 @@ struct vdiommu_pages *vdiommu_pages_get(struct vdiommu_ctx *ictx,
 					unsigned long length, bool writable,
 					unsigned long *page_index);
 void vdiommu_pages_put(struct vdiommu_pages *pages);
+int vdiommu_pages_take_charge(struct vdiommu_pages *pages);
 
 #endif /* VDIOMMU_PRIV_H */

@@ -27,7 +27,18 @@
  * and leaves the one it starts inside of.  On /dev/vfio/vfio only, as
  * type1: VFIO_IOMMU_DIRTY_PAGES and the GET_DIRTY_BITMAP unmap flag, every
  * mapped page reported dirty, with the migration capability in
- * VFIO_IOMMU_GET_INFO.  Not served: VFIO_UPDATE_VADDR, no-IOMMU, SPAPR.
+ * VFIO_IOMMU_GET_INFO; and VFIO_UPDATE_VADDR, once the IOMMU is set.
+ * Not served: no-IOMMU, SPAPR.
+ *
+ * VFIO_UPDATE_VADDR is how a VMM hands its DMA over to its successor (QEMU's
+ * cpr): VFIO_DMA_UNMAP_FLAG_VADDR takes the user address from mappings,
+ * which stay pinned and mapped, so the device's DMA goes on; the new
+ * process gives each its address with VFIO_DMA_MAP_FLAG_VADDR (exactly the
+ * same IOVA and size) and takes over the charge for its pages.  While a
+ * mapping waits for its address no group joins the container (-EBUSY), as
+ * type1 refuses an attach that might have to pin; type1 6.12 blocks nothing
+ * else, and neither does this container, whose pages never need the user
+ * address again.
  */
 #include <linux/iommu.h>
 #include <linux/overflow.h>
@@ -180,8 +191,12 @@ static int vdiommu_vfio_group_hold(struct vdiommu_ctx *ictx,
 	ioas = vdiommu_get_compat_ioas(ictx);
 	if (IS_ERR(ioas))
 		return -EINVAL;
-	ret = vdiommu_group_hold(ictx, vgroup->group, vgroup->coherent, ioas,
-				 &vgroup->igroup);
+	/* Type1 attaches no group while a mapping waits for its address. */
+	if (vdiommu_iopt_vaddr_invalid(&ioas->iopt))
+		ret = -EBUSY;
+	else
+		ret = vdiommu_group_hold(ictx, vgroup->group, vgroup->coherent,
+					 ioas, &vgroup->igroup);
 	vdiommu_put_object(ictx, &ioas->obj);
 	return ret;
 }
@@ -213,8 +228,9 @@ static void vdiommu_vfio_group_unhold(struct vdiommu_ctx *ictx,
  * a device is opened (/dev/iommu, as upstream's iommufd compat).
  *
  * Return: 0, -EPERM when a kernel driver or another context owns the
- * group's DMA (the group is not viable), -ENOMEM, or as
- * vdiommu_group_hold().
+ * group's DMA (the group is not viable), -EBUSY while a mapping of the
+ * container waits for its user address (VFIO_UPDATE_VADDR), -ENOMEM, or
+ * as vdiommu_group_hold().
  */
 int vdiommu_vfio_group_claim(struct vdiommu_ctx *ictx,
 			     struct iommu_group *group, bool enforce_coherency)
@@ -323,8 +339,11 @@ static long vdiommu_vfio_check_extension(struct vdiommu_ctx *ictx,
 		return 1;
 	case VFIO_DMA_CC_IOMMU:
 		return vdiommu_vfio_cc_iommu(ictx);
+	case VFIO_UPDATE_VADDR:
+		/* Type1's answer once set (no mdev here); never on /dev/iommu. */
+		return ictx->type1_door && READ_ONCE(ictx->vfio_iommu_set);
 	default:
-		/* SPAPR, nesting, no-IOMMU, VFIO_UPDATE_VADDR, unknown. */
+		/* SPAPR, nesting, no-IOMMU, unknown. */
 		return 0;
 	}
 }
@@ -697,21 +716,32 @@ static long vdiommu_vfio_wrap_errno(struct vdiommu_ctx *ictx)
 	return ictx->type1_door ? -EINVAL : -EOVERFLOW;
 }
 
+/*
+ * VFIO_IOMMU_MAP_DMA.  VFIO_DMA_MAP_FLAG_VADDR, on /dev/vfio/vfio only and
+ * without READ or WRITE, gives a mapping its user address again.
+ */
 static long vdiommu_vfio_map_dma(struct vdiommu_ctx *ictx,
 				 struct vfio_iommu_type1_dma_map __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
 	u32 rw = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 	struct vfio_iommu_type1_dma_map map;
+	u32 flags = rw;
 	int prot = IOMMU_CACHE;
 	struct vdiommu_ioas *ioas;
 	unsigned long iova;
+	bool set_vaddr;
 	long ret;
 
 	if (copy_from_user(&map, arg, minsz))
 		return -EFAULT;
-	/* VFIO_DMA_MAP_FLAG_VADDR: VFIO_UPDATE_VADDR is not offered. */
-	if (map.argsz < minsz || (map.flags & ~rw) || !(map.flags & rw))
+	if (ictx->type1_door)
+		flags |= VFIO_DMA_MAP_FLAG_VADDR;
+	if (map.argsz < minsz || (map.flags & ~flags))
+		return -EINVAL;
+	set_vaddr = map.flags & VFIO_DMA_MAP_FLAG_VADDR;
+	/* Access for a new mapping, none for a new address. */
+	if (!(map.flags & rw) == !set_vaddr)
 		return -EINVAL;
 	if (!map.size || (map.size | map.iova | map.vaddr) & ~PAGE_MASK)
 		return -EINVAL;
@@ -727,8 +757,12 @@ static long vdiommu_vfio_map_dma(struct vdiommu_ctx *ictx,
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	iova = map.iova;
-	ret = vdiommu_ioas_map_user(ictx, ioas, map.vaddr, map.size, &iova,
-				    prot, true);
+	if (set_vaddr)
+		ret = vdiommu_iopt_update_vaddr(&ioas->iopt, map.iova,
+						map.iova + map.size - 1);
+	else
+		ret = vdiommu_ioas_map_user(ictx, ioas, map.vaddr, map.size,
+					    &iova, prot, true);
 	vdiommu_put_object(ictx, &ioas->obj);
 	return ret;
 }
@@ -741,21 +775,23 @@ static long vdiommu_vfio_unmap_dma(struct vdiommu_ctx *ictx,
 	u32 flags = VFIO_DMA_UNMAP_FLAG_ALL;
 	struct vfio_iommu_type1_dma_unmap unmap;
 	struct vfio_bitmap bitmap = {};
-	unsigned long unmapped = 0;
+	unsigned long unmapped = 0, last;
 	struct vdiommu_ioas *ioas;
-	bool dirty;
+	bool dirty, vaddr;
 	long ret;
 
 	if (copy_from_user(&unmap, arg, minsz))
 		return -EFAULT;
-	/* The dirty bitmap on /dev/vfio/vfio only; no VFIO_UPDATE_VADDR. */
+	/* The dirty bitmap and VFIO_UPDATE_VADDR on /dev/vfio/vfio only. */
 	if (ictx->type1_door)
-		flags |= VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+		flags |= VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
+			 VFIO_DMA_UNMAP_FLAG_VADDR;
 	if (unmap.argsz < minsz || (unmap.flags & ~flags))
 		return -EINVAL;
 	dirty = unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+	vaddr = unmap.flags & VFIO_DMA_UNMAP_FLAG_VADDR;
 	if (dirty) {
-		if ((unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) ||
+		if ((unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) || vaddr ||
 		    unmap.argsz < minsz + sizeof(bitmap))
 			return -EINVAL;
 		if (copy_from_user(&bitmap, (void __user *)arg + minsz,
@@ -777,6 +813,19 @@ static long vdiommu_vfio_unmap_dma(struct vdiommu_ctx *ictx,
 	ioas = vdiommu_vfio_get_ioas(ictx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
+	if (vaddr) {
+		/* Marked, not unmapped; the same rules for what is taken. */
+		last = unmap.iova + unmap.size - 1;
+		if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL)
+			last = ULONG_MAX;
+		ret = vdiommu_iopt_invalidate_vaddr(&ioas->iopt, unmap.iova,
+						    last,
+						    READ_ONCE(ioas->vfio_type1_v1),
+						    &unmapped);
+		if (ret == -ENOENT)
+			ret = -EINVAL;
+		goto out_put;
+	}
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
 		ret = vdiommu_iopt_unmap_all(&ioas->iopt, &unmapped);
 		goto out_put;

@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
@@ -819,11 +820,6 @@ TEST_F(legacy, map_unmap_v2)
 	EXPECT_EQ(-EINVAL, unmap_dma(self->container, IOVA_A, 0, 0, NULL));
 	EXPECT_EQ(-EINVAL, unmap_dma(self->container, IOVA_A + 8, PAGE_SZ, 0,
 				     NULL));
-	/* VFIO_UPDATE_VADDR is not offered (type1 has it). */
-	if (!stack_is_upstream())
-		EXPECT_EQ(-EINVAL,
-			  unmap_dma(self->container, IOVA_A, 4 * PAGE_SZ,
-				    VFIO_DMA_UNMAP_FLAG_VADDR, NULL));
 	EXPECT_EQ(-EINVAL, unmap_dma(self->container, IOVA_A, 4 * PAGE_SZ,
 				     VFIO_DMA_UNMAP_FLAG_ALL, NULL));
 	/* No dirty tracking here: refused cleanly, the mapping stays. */
@@ -854,7 +850,7 @@ TEST_F(legacy, map_unmap_v2)
 
 /*
  * Type1 (not v2): an unmap takes the mappings that start in its range,
- * whole, and none it starts inside of.
+ * whole, and nothing at all if it starts inside one.
  */
 TEST_F(legacy, map_unmap_v1)
 {
@@ -863,9 +859,20 @@ TEST_F(legacy, map_unmap_v1)
 	legacy_ready(_metadata, self, VFIO_TYPE1_IOMMU);
 	ASSERT_EQ(0, map_dma(self->container, self->buf, 4 * PAGE_SZ, IOVA_A,
 			     DMA_RW));
+	ASSERT_EQ(0, map_dma(self->container, self->buf + 4 * PAGE_SZ,
+			     PAGE_SZ, IOVA_A + 8 * PAGE_SZ, DMA_RW));
 	EXPECT_EQ(0, unmap_dma(self->container, IOVA_A + PAGE_SZ, PAGE_SZ, 0,
 			       &unmapped));
 	EXPECT_EQ(0ULL, unmapped);
+	/* Not even the mapping that starts inside the range. */
+	EXPECT_EQ(0, unmap_dma(self->container, IOVA_A + PAGE_SZ,
+			       16 * PAGE_SZ, 0, &unmapped));
+	EXPECT_EQ(0ULL, unmapped);
+	EXPECT_EQ(-EEXIST, map_dma(self->container, self->buf, PAGE_SZ,
+				   IOVA_A + 8 * PAGE_SZ, DMA_RW));
+	EXPECT_EQ(0, unmap_dma(self->container, IOVA_A + 8 * PAGE_SZ, PAGE_SZ,
+			       0, &unmapped));
+	EXPECT_EQ(PAGE_SZ, unmapped);
 	EXPECT_EQ(-EEXIST, map_dma(self->container, self->buf, PAGE_SZ,
 				   IOVA_A + PAGE_SZ, DMA_RW));
 	EXPECT_EQ(0, unmap_dma(self->container, IOVA_A, PAGE_SZ, 0,
@@ -876,6 +883,203 @@ TEST_F(legacy, map_unmap_v1)
 	EXPECT_EQ(0, unmap_dma(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
 			       &unmapped));
 	EXPECT_EQ(4 * PAGE_SZ, unmapped);
+}
+
+/* The root-bus edu after the fixture's, taken for this stack, in @bdf. */
+static void second_edu(struct __test_metadata *_metadata, const char *first,
+		       char *bdf)
+{
+	char root[8][BDF_LEN], port[8][BDF_LEN];
+	int nroot, nport;
+
+	ASSERT_EQ(0, pci_find_edus(root, &nroot, port, &nport));
+	ASSERT_LE(2, nroot) TH_LOG("the guest has two edus on the root bus");
+	strcpy(bdf, strcmp(root[0], first) ? root[0] : root[1]);
+	edu_take(_metadata, bdf);
+}
+
+/*
+ * VFIO_UPDATE_VADDR, QEMU's cpr on the legacy path: mappings lose their
+ * user address and keep their pages and IOVAs, the device's DMA goes on,
+ * the memory comes back at another address (a memfd mapped again) and the
+ * mapping gets it; no group joins meanwhile.
+ */
+TEST_F_TIMEOUT(legacy, update_vaddr, 120)
+{
+	const uint64_t len = 4 * PAGE_SZ;
+	uint64_t unmapped = 0;
+	volatile uint8_t *bar;
+	char other[BDF_LEN];
+	char *mem, *moved;
+	int memfd, group2;
+
+	/* Type1 has it once set: the container asks no driver before. */
+	EXPECT_EQ(0, vioctl(self->container, VFIO_CHECK_EXTENSION,
+			    VFIO_UPDATE_VADDR));
+	legacy_ready(_metadata, self, VFIO_TYPE1v2_IOMMU);
+	EXPECT_EQ(1, vioctl(self->container, VFIO_CHECK_EXTENSION,
+			    VFIO_UPDATE_VADDR));
+	memfd = memfd_create("vfiodev-vaddr", MFD_CLOEXEC);
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, ftruncate(memfd, len));
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	ASSERT_EQ(0, map_dma(self->container, mem, len, IOVA_A, DMA_RW));
+	ASSERT_EQ(0, map_dma(self->container, self->buf, PAGE_SZ, IOVA_B,
+			     DMA_RW));
+
+	/* A new address only for a mapping that waits for one. */
+	EXPECT_EQ(-EINVAL, map_dma(self->container, mem, len, IOVA_A,
+				   VFIO_DMA_MAP_FLAG_VADDR));
+	EXPECT_EQ(-ENOENT, map_dma(self->container, mem, len,
+				   IOVA_B + 16 * PAGE_SZ,
+				   VFIO_DMA_MAP_FLAG_VADDR));
+	/* Not with the dirty bitmap; type1v2 cuts no mapping. */
+	EXPECT_EQ(-EINVAL, unmap_dma(self->container, IOVA_A, len,
+				     VFIO_DMA_UNMAP_FLAG_VADDR |
+				     VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+				     NULL));
+	EXPECT_EQ(-EINVAL, unmap_dma(self->container, IOVA_A + PAGE_SZ,
+				     PAGE_SZ, VFIO_DMA_UNMAP_FLAG_VADDR, NULL));
+	ASSERT_EQ(0, unmap_dma(self->container, IOVA_A, len,
+			       VFIO_DMA_UNMAP_FLAG_VADDR, &unmapped));
+	EXPECT_EQ(len, unmapped);
+
+	/* Still pinned and mapped: the device's DMA goes on. */
+	if (!stack_is_upstream())
+		EXPECT_EQ(5, pinned_pages());
+	bar = edu_bar(_metadata, self->bdf, self->devfd);
+	edu_dma_roundtrip(_metadata, bar, mem, IOVA_A, 3);
+	/* All or nothing: IOVA_B keeps its address. */
+	EXPECT_EQ(-EINVAL, unmap_dma(self->container, IOVA_A,
+				     IOVA_B + PAGE_SZ - IOVA_A,
+				     VFIO_DMA_UNMAP_FLAG_VADDR, NULL));
+	EXPECT_EQ(-EINVAL, map_dma(self->container, self->buf, PAGE_SZ,
+				   IOVA_B, VFIO_DMA_MAP_FLAG_VADDR));
+	/* The range stays taken; the new address must name it exactly. */
+	EXPECT_EQ(-EEXIST, map_dma(self->container, mem, PAGE_SZ, IOVA_A,
+				   DMA_RW));
+	EXPECT_EQ(-EINVAL, map_dma(self->container, mem, PAGE_SZ, IOVA_A,
+				   VFIO_DMA_MAP_FLAG_VADDR));
+
+	/* While a mapping waits, no group joins the container. */
+	second_edu(_metadata, self->bdf, other);
+	group2 = vfio_group_open(other);
+	ASSERT_LE(0, group2) TH_LOG("group of %s: %s", other,
+				    strerror(-group2));
+	EXPECT_EQ(-EBUSY, set_container(group2, self->container));
+
+	/* The memory moves: the same pages at another address. */
+	ASSERT_EQ(0, munmap(mem, len));
+	moved = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	ASSERT_NE(MAP_FAILED, moved);
+	EXPECT_EQ(0, map_dma(self->container, moved, len, IOVA_A,
+			     VFIO_DMA_MAP_FLAG_VADDR));
+	EXPECT_EQ(-EINVAL, map_dma(self->container, moved, len, IOVA_A,
+				   VFIO_DMA_MAP_FLAG_VADDR));
+	edu_dma_roundtrip(_metadata, bar, moved, IOVA_A, 5);
+	if (!stack_is_upstream())
+		EXPECT_EQ(5, pinned_pages());
+	EXPECT_EQ(0, set_container(group2, self->container));
+	EXPECT_EQ(0, ufd_ioctl(group2, VFIO_GROUP_UNSET_CONTAINER, NULL));
+
+	/* Every mapping at once; one that waits unmaps as any other. */
+	EXPECT_EQ(0, unmap_dma(self->container, 0, 0,
+			       VFIO_DMA_UNMAP_FLAG_ALL |
+			       VFIO_DMA_UNMAP_FLAG_VADDR, &unmapped));
+	EXPECT_EQ(len + PAGE_SZ, unmapped);
+	EXPECT_EQ(-EBUSY, set_container(group2, self->container));
+	EXPECT_EQ(0, unmap_dma(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+			       &unmapped));
+	EXPECT_EQ(len + PAGE_SZ, unmapped);
+	EXPECT_EQ(0, set_container(group2, self->container));
+	if (!stack_is_upstream())
+		EXPECT_EQ(0, pinned_pages());
+
+	munmap((void *)bar, EDU_BAR_LEN);
+	munmap(moved, len);
+	close(memfd);
+	close(group2);
+	EXPECT_EQ(0, pci_release(other));
+}
+
+/*
+ * VFIO_UPDATE_VADDR from another process, as QEMU's successor gives the
+ * addresses: the charge for the pinned pages moves there, as type1 moves
+ * it (mm->locked_vm, VmLck; ours is in VmPin, see pages.c).
+ */
+TEST_F(legacy, update_vaddr_other_process)
+{
+	const char *field = stack_is_upstream() ? "VmLck" : "VmPin";
+	const uint64_t len = 4 * PAGE_SZ;
+	long before, child[2] = { -1, -1 };
+	uint64_t unmapped = 0;
+	int pipefd[2], status;
+	pid_t pid;
+
+	legacy_ready(_metadata, self, VFIO_TYPE1v2_IOMMU);
+	before = proc_status_kb(field);
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, map_dma(self->container, self->buf, len, IOVA_A, DMA_RW));
+	EXPECT_EQ(before + (long)(len / 1024), proc_status_kb(field));
+	ASSERT_EQ(0, unmap_dma(self->container, IOVA_A, len,
+			       VFIO_DMA_UNMAP_FLAG_VADDR, &unmapped));
+	EXPECT_EQ(len, unmapped);
+
+	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		child[0] = map_dma(self->container, self->buf, len, IOVA_A,
+				   VFIO_DMA_MAP_FLAG_VADDR);
+		child[1] = proc_status_kb(field);
+		_exit(write(pipefd[1], child, sizeof(child)) != sizeof(child));
+	}
+	close(pipefd[1]);
+	EXPECT_EQ((ssize_t)sizeof(child), read(pipefd[0], child,
+					       sizeof(child)));
+	close(pipefd[0]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, child[0]) TH_LOG("%s", strerror(-child[0]));
+	/* The child was charged, this process no more. */
+	EXPECT_EQ((long)(len / 1024), child[1]);
+	EXPECT_EQ(before, proc_status_kb(field));
+
+	/* Given back where it was taken, the child gone: nothing is left. */
+	EXPECT_EQ(0, unmap_dma(self->container, IOVA_A, len, 0, &unmapped));
+	EXPECT_EQ(len, unmapped);
+	EXPECT_EQ(before, proc_status_kb(field));
+	if (!stack_is_upstream())
+		EXPECT_EQ(0, pinned_pages());
+}
+
+/* Type1 (not v2) takes what starts in the range for a new address too. */
+TEST_F(legacy, update_vaddr_v1)
+{
+	uint64_t unmapped = 1;
+
+	legacy_ready(_metadata, self, VFIO_TYPE1_IOMMU);
+	ASSERT_EQ(0, map_dma(self->container, self->buf, 4 * PAGE_SZ, IOVA_A,
+			     DMA_RW));
+	ASSERT_EQ(0, map_dma(self->container, self->buf + 4 * PAGE_SZ,
+			     PAGE_SZ, IOVA_B, DMA_RW));
+	/* Starting inside a mapping: nothing, not even the one after. */
+	EXPECT_EQ(0, unmap_dma(self->container, IOVA_A + PAGE_SZ,
+			       IOVA_B + PAGE_SZ - IOVA_A - PAGE_SZ,
+			       VFIO_DMA_UNMAP_FLAG_VADDR, &unmapped));
+	EXPECT_EQ(0ULL, unmapped);
+	EXPECT_EQ(-EINVAL, map_dma(self->container, self->buf + 4 * PAGE_SZ,
+				   PAGE_SZ, IOVA_B, VFIO_DMA_MAP_FLAG_VADDR));
+	/* Starting at one: all of it, past the end of the range. */
+	EXPECT_EQ(0, unmap_dma(self->container, IOVA_A, PAGE_SZ,
+			       VFIO_DMA_UNMAP_FLAG_VADDR, &unmapped));
+	EXPECT_EQ(4 * PAGE_SZ, unmapped);
+	EXPECT_EQ(0, map_dma(self->container, self->buf, 4 * PAGE_SZ, IOVA_A,
+			     VFIO_DMA_MAP_FLAG_VADDR));
+	EXPECT_EQ(0, unmap_dma(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+			       &unmapped));
+	EXPECT_EQ(5 * PAGE_SZ, unmapped);
 }
 
 /* VFIO_DMA_CC_IOMMU follows the IOMMU's snoop control. */
@@ -1006,6 +1210,8 @@ TEST_F(legacy, iommufd_container)
 	ASSERT_NE(NULL, info);
 	EXPECT_EQ(NULL, info_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION));
 	free(info);
+	/* Nor VFIO_UPDATE_VADDR. */
+	EXPECT_EQ(0, vioctl(iommufd, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR));
 	self->devfd = get_device_fd(self->group, self->bdf);
 	ASSERT_LE(0, self->devfd);
 
@@ -1034,6 +1240,10 @@ TEST_F(legacy, iommufd_container)
 	edu_dma_roundtrip(_metadata, bar, self->buf, IOVA_A, 21);
 	edu_dma_roundtrip(_metadata, bar, self->buf, IOVA_B, 22);
 	munmap((void *)bar, EDU_BAR_LEN);
+	EXPECT_EQ(-EINVAL, unmap_dma(iommufd, IOVA_B, 4 * PAGE_SZ,
+				     VFIO_DMA_UNMAP_FLAG_VADDR, NULL));
+	EXPECT_EQ(-EINVAL, map_dma(iommufd, self->buf, 4 * PAGE_SZ, IOVA_B,
+				   VFIO_DMA_MAP_FLAG_VADDR));
 	/* In use by the device's page table: the IOAS cannot go. */
 	EXPECT_EQ(-EBUSY, ufd_destroy(iommufd, vioas.ioas_id));
 	EXPECT_EQ(0, unmap_dma(iommufd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, NULL));
