@@ -52,7 +52,10 @@ struct vdpci_irq_ctx;
  *	user space reaches the device then
  * @barmap_lock: serialises making @barmap entries
  * @barmap: kernel mappings of the BARs, made on first access
- * @bar_mmap_supported: the BAR can be mmapped (memory, page-sized)
+ * @bar_mmap_supported: the BAR can be mmapped (memory, page-sized, not
+ *	trapped)
+ * @trapped_bars: BARs the driver sees every access to
+ *	(vdpci_core_trap_bar())
  * @msix_bar: BAR holding the MSI-X table, or -1
  * @msix_offset: offset of the MSI-X table in @msix_bar
  * @msix_size: size of the MSI-X table in bytes
@@ -107,6 +110,7 @@ struct vdpci_core_device {
 	struct mutex barmap_lock;	/* making @barmap entries */
 	void __iomem *barmap[PCI_STD_NUM_BARS];
 	bool bar_mmap_supported[PCI_STD_NUM_BARS];
+	u8 trapped_bars;
 	int msix_bar;
 	u32 msix_offset;
 	u32 msix_size;
@@ -158,6 +162,9 @@ int vdpci_core_setup_barmap(struct vdpci_core_device *vdev, int bar);
 void __iomem *vdpci_core_bar_begin(struct vdpci_core_device *vdev, int bar);
 void vdpci_core_bar_end(struct vdpci_core_device *vdev);
 void vdpci_core_set_own_reset(struct vdpci_core_device *vdev);
+void vdpci_core_trap_bar(struct vdpci_core_device *vdev, int bar);
+int vdpci_core_ioctl_feature(struct vfiodev_device *core_vdev, u32 flags,
+			     void __user *arg, size_t argsz);
 bool vdpci_core_function_reset(struct vdpci_core_device *vdev);
 void vdpci_core_config_perm(struct vdpci_core_device *vdev, unsigned int pos,
 			    unsigned int len, u8 virt, u8 write);

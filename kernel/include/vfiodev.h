@@ -45,6 +45,36 @@ struct vfiodev_migration_ops {
 			     unsigned long *stop_copy_length);
 };
 
+struct rb_root_cached;
+struct vfiodev_dirty;
+
+/**
+ * struct vfiodev_log_ops - a device that tracks the pages its DMA dirties
+ * @log_start: start tracking DMA writes to @ranges (an interval tree of
+ *	@nnodes struct interval_tree_node, disjoint, each aligned to
+ *	*@page_size), discarding what an earlier start tracked; the driver
+ *	may raise *@page_size to a granularity it supports
+ * @log_stop: stop tracking and forget what was tracked
+ * @log_read_and_clear: for [@iova, @iova + @length), mark with
+ *	vfiodev_dirty_set() what the device wrote since the last report of
+ *	it, and forget it; called with no lock of the core held, under no
+ *	lock a user fault takes (the core writes the user's bitmap after)
+ *
+ * VFIO_DEVICE_FEATURE_DMA_LOGGING_START, _STOP and _REPORT reach a device
+ * with these, checked by the core as upstream checks them.  The driver
+ * serialises them against each other, against reset and against close
+ * (where it stops tracking).
+ */
+struct vfiodev_log_ops {
+	int (*log_start)(struct vfiodev_device *vdev,
+			 struct rb_root_cached *ranges, u32 nnodes,
+			 u64 *page_size);
+	int (*log_stop)(struct vfiodev_device *vdev);
+	int (*log_read_and_clear)(struct vfiodev_device *vdev,
+				  unsigned long iova, unsigned long length,
+				  struct vfiodev_dirty *dirty);
+};
+
 /**
  * struct vfiodev_device_ops - what a driver provides for its devices
  * @name: driver name, used in messages
@@ -121,9 +151,12 @@ struct vfiodev_device_ops {
  *	registration
  * @migration_flags: VFIO_MIGRATION_* the driver supports with @mig_ops;
  *	only VFIO_MIGRATION_STOP_COPY is served
+ * @log_ops: the driver's DMA dirty tracking, or NULL; set before
+ *	registration
  *
- * Only @dev, @ops and @group_opened are for drivers to read, and @mig_ops
- * and @migration_flags for them to set; the rest belongs to the core.
+ * Only @dev, @ops and @group_opened are for drivers to read, and @mig_ops,
+ * @migration_flags and @log_ops for them to set; the rest belongs to the
+ * core.
  */
 struct vfiodev_device {
 	struct device *dev;
@@ -142,6 +175,7 @@ struct vfiodev_device {
 	struct inode *inode;
 	const struct vfiodev_migration_ops *mig_ops;
 	u32 migration_flags;
+	const struct vfiodev_log_ops *log_ops;
 };
 
 struct vfiodev_device *_vfiodev_alloc_device(size_t size, struct device *dev,
@@ -184,6 +218,8 @@ int vfiodev_virqfd_enable(void *opaque,
 void vfiodev_virqfd_disable(struct vfiodev_virqfd **pvirqfd);
 int vfiodev_check_feature(u32 flags, size_t argsz, u32 supported_ops,
 			  size_t minsz);
+void vfiodev_dirty_set(struct vfiodev_dirty *dirty, unsigned long iova,
+		       unsigned long length);
 int vfiodev_mig_get_next_state(struct vfiodev_device *vdev,
 			       enum vfio_device_mig_state cur,
 			       enum vfio_device_mig_state target,

@@ -162,6 +162,7 @@ static void vdpci_probe_mmaps(struct vdpci_core_device *vdev)
 
 	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++)
 		vdev->bar_mmap_supported[bar] =
+			!(vdev->trapped_bars & BIT(bar)) &&
 			(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) &&
 			pci_resource_len(pdev, bar) >= PAGE_SIZE &&
 			PAGE_ALIGNED(pci_resource_start(pdev, bar));
@@ -327,6 +328,54 @@ void vdpci_core_close_device(struct vfiodev_device *core_vdev)
 	vdpci_dev_set_unlock(vdev);
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_close_device, VFIODEV_PCI_CORE_NS);
+
+/**
+ * vdpci_core_trap_bar() - every user access to a BAR goes through the driver
+ * @vdev: the device, before vdpci_core_register_device()
+ * @bar: the BAR
+ *
+ * For a variant driver that must see what user space writes to the
+ * device (the edu variant, to log the DMA it starts): the BAR is not
+ * offered for mmap (no VFIO_REGION_INFO_FLAG_MMAP, mmap() -EINVAL) and
+ * takes no VFIO_DEVICE_IOEVENTFD (-EINVAL), so read() and write() of the
+ * device file, which reach the driver's &vfiodev_device_ops, are the only
+ * way in.
+ */
+void vdpci_core_trap_bar(struct vdpci_core_device *vdev, int bar)
+{
+	if (!WARN_ON(bar < 0 || bar >= PCI_STD_NUM_BARS))
+		vdev->trapped_bars |= BIT(bar);
+}
+EXPORT_SYMBOL_NS_GPL(vdpci_core_trap_bar, VFIODEV_PCI_CORE_NS);
+
+/**
+ * vdpci_core_ioctl_feature() - &vfiodev_device_ops.device_feature for PCI
+ * @core_vdev: the device
+ * @flags: the request's flags, checked by the core
+ * @arg: the feature's data
+ * @argsz: its size
+ *
+ * The PCI features of upstream's library, for the plain driver and for
+ * variants to chain to after their own: low-power entry and exit, and the
+ * SR-IOV VF token.  Neither is offered here (no user-driven low power, no
+ * VF token; Documentation/differences.rst): each answers -ENOTTY, as
+ * upstream answers for a feature a device does not have.
+ *
+ * Return: -ENOTTY.
+ */
+int vdpci_core_ioctl_feature(struct vfiodev_device *core_vdev, u32 flags,
+			     void __user *arg, size_t argsz)
+{
+	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
+	case VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:
+	case VFIO_DEVICE_FEATURE_PCI_VF_TOKEN:
+	default:
+		return -ENOTTY;
+	}
+}
+EXPORT_SYMBOL_NS_GPL(vdpci_core_ioctl_feature, VFIODEV_PCI_CORE_NS);
 
 /**
  * vdpci_core_set_own_reset() - the driver resets a device that PCI cannot

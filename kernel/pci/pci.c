@@ -50,6 +50,7 @@ static const struct vfiodev_device_ops vdpci_ops = {
 	.open_device = vdpci_core_open_device,
 	.close_device = vdpci_core_close_device,
 	.ioctl = vdpci_core_ioctl,
+	.device_feature = vdpci_core_ioctl_feature,
 	.read = vdpci_core_read,
 	.write = vdpci_core_write,
 	.mmap = vdpci_core_mmap,

@@ -224,9 +224,13 @@ static int vdpci_ioeventfd(struct vdpci_core_device *vdev, u64 offset,
 	struct vdpci_ioeventfd *ioeventfd;
 	int ret;
 
-	/* Into BARs only, and not around the MSI-X table's protection. */
+	/*
+	 * Into BARs only, not one whose accesses the driver sees
+	 * (vdpci_core_trap_bar()), not around the MSI-X table's protection.
+	 */
 	if (bar > VFIO_PCI_BAR5_REGION_INDEX ||
-	    pos + count > pci_resource_len(pdev, bar))
+	    pos + count > pci_resource_len(pdev, bar) ||
+	    (vdev->trapped_bars & BIT(bar)))
 		return -EINVAL;
 	if (bar == vdev->msix_bar &&
 	    !(pos + count <= vdev->msix_offset ||

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * edu-vfio-pci: a variant driver for QEMU's edu device (1234:11e8) that adds
- * live migration to what the PCI library gives every device.
+ * live migration, with dirty tracking of the device's DMA, to what the PCI
+ * library gives every device.
  *
  * Built only on the library's exported API.  Its id table names the edu,
  * so its "vfio_pci:" alias is a more specific match for the edu than the
@@ -15,6 +16,16 @@
  * (struct vdedu_state) is little endian, versioned and checked before
  * anything of it reaches the device: a malformed one changes nothing.
  *
+ * Dirty tracking (VFIO_DEVICE_FEATURE_DMA_LOGGING_*) is what a device with
+ * its own tracker offers, so that a VMM need not count all its memory
+ * dirty: here the driver is the tracker.  The edu writes memory only when
+ * its DMA command register starts a transfer to RAM, so BAR0 is trapped
+ * (vdpci_core_trap_bar(): not mmapped, no ioeventfd) and every write that
+ * reaches the command register is read before it goes to the device: a
+ * transfer to RAM marks the pages of [dst, dst + cnt) that lie in the
+ * tracked ranges, before it starts, at the address the device will use
+ * (its 28-bit DMA mask applied).  Reading the marks clears them.
+ *
  * The edu has no function reset.  This driver gives it one of its own:
  * VFIO_DEVICE_RESET writes the registers back to their power-on values
  * (and puts migration back in RUNNING), so the device is offered with
@@ -27,7 +38,9 @@
  * vdedu_device::state_mutex (migration state, its data files, reset), then
  * vdedu_migf::lock, then the library's memory_lock for read (taken by
  * vdpci_core_bar_begin() around every access to BAR0; user memory is never
- * touched under it).
+ * touched under it).  vdedu_device::log_lock (dirty tracking) is taken
+ * after vfiodev_device::lock and before memory_lock; the user's write is
+ * copied under it, never under memory_lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -35,12 +48,15 @@
 #include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/io.h>
+#include <linux/interval_tree.h>
 #include <linux/iopoll.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/unaligned.h>
 #include <linux/vfio.h>
+#include <linux/xarray.h>
 
 #include "../../../compat.h"
 #include "vdpci_core.h"
@@ -60,6 +76,10 @@
 #define EDU_DMA_CNT		0x90
 #define EDU_DMA_CMD		0x98
 #define EDU_DMA_RUN		BIT(0)
+#define EDU_DMA_TO_RAM		BIT(1)
+/* QEMU's edu masks DMA addresses to 28 bits, moves at most 4 KiB. */
+#define EDU_DMA_MASK		(BIT_ULL(28) - 1)
+#define EDU_DMA_MAX		4096
 
 #define EDU_QUIESCE_US		(100 * USEC_PER_MSEC)
 
@@ -120,6 +140,11 @@ struct vdedu_migf {
  * @mig_state: the current migration state
  * @saving: the STOP_COPY data file, or NULL
  * @resuming: the RESUMING data file, or NULL
+ * @log_lock: protects the four below
+ * @logging: DMA_LOGGING_START is in force
+ * @log_ranges: the tracked IOVA ranges, @log_nranges of them
+ * @log_nranges: their number
+ * @dirty: the pages (IOVA >> PAGE_SHIFT) written since last reported
  */
 struct vdedu_device {
 	struct vdpci_core_device core;
@@ -127,6 +152,11 @@ struct vdedu_device {
 	enum vfio_device_mig_state mig_state;
 	struct vdedu_migf *saving;
 	struct vdedu_migf *resuming;
+	struct mutex log_lock;	/* see above */
+	bool logging;
+	struct interval_tree_node *log_ranges;
+	u32 log_nranges;
+	struct xarray dirty;
 };
 
 static struct vdedu_device *to_edu(struct vfiodev_device *vdev)
@@ -534,19 +564,209 @@ static const struct vfiodev_migration_ops vdedu_mig_ops = {
 	.get_data_size = vdedu_get_data_size,
 };
 
+/* Marks the pages of [iova, iova + len) that lie in a tracked range. */
+static int vdedu_log_mark(struct vdedu_device *edu, u64 iova, u64 len)
+{
+	unsigned long first = iova >> PAGE_SHIFT;
+	unsigned long last = (iova + len - 1) >> PAGE_SHIFT;
+	unsigned long idx;
+	u32 i;
+	int ret;
+
+	lockdep_assert_held(&edu->log_lock);
+	for (idx = first; idx <= last; idx++) {
+		u64 start = (u64)idx << PAGE_SHIFT, end = start + PAGE_SIZE - 1;
+
+		for (i = 0; i < edu->log_nranges; i++) {
+			if (end < edu->log_ranges[i].start ||
+			    start > edu->log_ranges[i].last)
+				continue;
+			ret = xa_err(xa_store(&edu->dirty, idx, xa_mk_value(0),
+					      GFP_KERNEL_ACCOUNT));
+			if (ret)
+				return ret;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A write of [pos, pos + count) of BAR0 that reaches the DMA command
+ * register: the registers of the transfer as the device will see them
+ * (what it holds, with what this write changes), and the pages it will
+ * write if it is one to RAM.  Before the write goes on, so that no
+ * transfer runs unseen.
+ */
+static int vdedu_log_dma(struct vdedu_device *edu, const char __user *buf,
+			 size_t count, loff_t pos)
+{
+	loff_t from = max_t(loff_t, pos, EDU_DMA_DST);
+	loff_t to = min_t(loff_t, pos + count, EDU_DMA_CMD + sizeof(u32));
+	u8 regs[EDU_DMA_CMD + sizeof(u32) - EDU_DMA_DST];
+	void __iomem *bar;
+	u64 dst, cnt;
+	u32 cmd;
+
+	lockdep_assert_held(&edu->log_lock);
+	bar = vdedu_bar(edu);
+	if (IS_ERR(bar))
+		return PTR_ERR(bar);
+	put_unaligned_le64(readq(bar + EDU_DMA_DST), regs);
+	put_unaligned_le64(readq(bar + EDU_DMA_CNT),
+			   regs + EDU_DMA_CNT - EDU_DMA_DST);
+	put_unaligned_le32(readl(bar + EDU_DMA_CMD),
+			   regs + EDU_DMA_CMD - EDU_DMA_DST);
+	vdpci_core_bar_end(&edu->core);
+
+	if (copy_from_user(regs + (from - EDU_DMA_DST), buf + (from - pos),
+			   to - from))
+		return -EFAULT;
+	dst = get_unaligned_le64(regs);
+	cnt = get_unaligned_le64(regs + EDU_DMA_CNT - EDU_DMA_DST);
+	cmd = get_unaligned_le32(regs + EDU_DMA_CMD - EDU_DMA_DST);
+	if (!(cmd & EDU_DMA_RUN) || !(cmd & EDU_DMA_TO_RAM) || !cnt)
+		return 0;
+	return vdedu_log_mark(edu, dst & EDU_DMA_MASK,
+			      min_t(u64, cnt, EDU_DMA_MAX));
+}
+
+/* write(2) of the device file: BAR0's DMA commands seen while logging. */
+static ssize_t vdedu_write(struct vfiodev_device *vdev, const char __user *buf,
+			   size_t count, loff_t *ppos)
+{
+	struct vdedu_device *edu = to_edu(vdev);
+	loff_t pos = *ppos & VDPCI_OFFSET_MASK;
+	int ret;
+
+	if (VDPCI_OFFSET_TO_INDEX(*ppos) == VFIO_PCI_BAR0_REGION_INDEX &&
+	    count && pos < EDU_DMA_CMD + sizeof(u32) &&
+	    pos + count > EDU_DMA_CMD) {
+		mutex_lock(&edu->log_lock);
+		ret = edu->logging ? vdedu_log_dma(edu, buf, count, pos) : 0;
+		mutex_unlock(&edu->log_lock);
+		if (ret)
+			return ret;
+	}
+	return vdpci_core_write(vdev, buf, count, ppos);
+}
+
+static void vdedu_log_stop_locked(struct vdedu_device *edu)
+{
+	lockdep_assert_held(&edu->log_lock);
+	edu->logging = false;
+	kfree(edu->log_ranges);
+	edu->log_ranges = NULL;
+	edu->log_nranges = 0;
+	xa_destroy(&edu->dirty);
+}
+
+/*
+ * Tracks at PAGE_SIZE or the larger power of two asked for; the core turns
+ * the marks into the page size of each report.
+ */
+static int vdedu_log_start(struct vfiodev_device *vdev,
+			   struct rb_root_cached *ranges, u32 nnodes,
+			   u64 *page_size)
+{
+	struct vdedu_device *edu = to_edu(vdev);
+	struct interval_tree_node *node, *copy;
+	u32 i = 0;
+	int ret = 0;
+
+	if (*page_size > BIT_ULL(63))
+		return -EINVAL;
+	copy = kcalloc(nnodes, sizeof(*copy), GFP_KERNEL_ACCOUNT);
+	if (!copy)
+		return -ENOMEM;
+	for (node = interval_tree_iter_first(ranges, 0, ULONG_MAX);
+	     node && i < nnodes; node = interval_tree_iter_next(node, 0,
+								 ULONG_MAX)) {
+		copy[i].start = node->start;
+		copy[i++].last = node->last;
+	}
+
+	mutex_lock(&edu->log_lock);
+	if (edu->logging) {
+		ret = -EINVAL;
+		kfree(copy);
+		goto out_unlock;
+	}
+	if (*page_size <= PAGE_SIZE)
+		*page_size = PAGE_SIZE;
+	else
+		*page_size = roundup_pow_of_two(*page_size);
+	edu->log_ranges = copy;
+	edu->log_nranges = i;
+	edu->logging = true;
+out_unlock:
+	mutex_unlock(&edu->log_lock);
+	return ret;
+}
+
+static int vdedu_log_stop(struct vfiodev_device *vdev)
+{
+	struct vdedu_device *edu = to_edu(vdev);
+
+	mutex_lock(&edu->log_lock);
+	vdedu_log_stop_locked(edu);
+	mutex_unlock(&edu->log_lock);
+	return 0;
+}
+
+/* The marks in [iova, iova + length), cleared for the pages wholly in it. */
+static int vdedu_log_read_and_clear(struct vfiodev_device *vdev,
+				    unsigned long iova, unsigned long length,
+				    struct vfiodev_dirty *dirty)
+{
+	struct vdedu_device *edu = to_edu(vdev);
+	unsigned long last = iova + length - 1, idx;
+	void *entry;
+	int ret = 0;
+
+	mutex_lock(&edu->log_lock);
+	if (!edu->logging) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	xa_for_each_range(&edu->dirty, idx, entry, iova >> PAGE_SHIFT,
+			  last >> PAGE_SHIFT) {
+		unsigned long start = idx << PAGE_SHIFT;
+
+		vfiodev_dirty_set(dirty, start, PAGE_SIZE);
+		if (start >= iova && start + PAGE_SIZE - 1 <= last)
+			xa_erase(&edu->dirty, idx);
+	}
+out_unlock:
+	mutex_unlock(&edu->log_lock);
+	return ret;
+}
+
+static const struct vfiodev_log_ops vdedu_log_ops = {
+	.log_start = vdedu_log_start,
+	.log_stop = vdedu_log_stop,
+	.log_read_and_clear = vdedu_log_read_and_clear,
+};
+
 static int vdedu_init_dev(struct vfiodev_device *vdev)
 {
 	struct vdedu_device *edu = to_edu(vdev);
 
 	mutex_init(&edu->state_mutex);
+	mutex_init(&edu->log_lock);
+	xa_init(&edu->dirty);
 	vdev->mig_ops = &vdedu_mig_ops;
 	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY;
+	vdev->log_ops = &vdedu_log_ops;
 	return vdpci_core_init_dev(vdev);
 }
 
 static void vdedu_release_dev(struct vfiodev_device *vdev)
 {
-	mutex_destroy(&to_edu(vdev)->state_mutex);
+	struct vdedu_device *edu = to_edu(vdev);
+
+	mutex_destroy(&edu->log_lock);
+	mutex_destroy(&edu->state_mutex);
 }
 
 static int vdedu_open_device(struct vfiodev_device *vdev)
@@ -570,6 +790,7 @@ static void vdedu_close_device(struct vfiodev_device *vdev)
 	mutex_lock(&edu->state_mutex);
 	vdedu_disable_files(edu);
 	mutex_unlock(&edu->state_mutex);
+	vdedu_log_stop(vdev);
 	vdpci_core_close_device(vdev);
 }
 
@@ -608,8 +829,9 @@ static const struct vfiodev_device_ops vdedu_ops = {
 	.open_device = vdedu_open_device,
 	.close_device = vdedu_close_device,
 	.ioctl = vdedu_ioctl,
+	.device_feature = vdpci_core_ioctl_feature,
 	.read = vdpci_core_read,
-	.write = vdpci_core_write,
+	.write = vdedu_write,
 	.mmap = vdpci_core_mmap,
 };
 
@@ -637,6 +859,8 @@ static int vdedu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	dev_set_drvdata(&pdev->dev, edu);
 	/* The edu has no PCI reset: VFIO_DEVICE_RESET is the driver's own. */
 	vdpci_core_set_own_reset(&edu->core);
+	/* Every DMA command passes the driver (dirty tracking). */
+	vdpci_core_trap_bar(&edu->core, 0);
 	ret = vdpci_core_register_device(&edu->core);
 	if (ret)
 		goto out_put;
