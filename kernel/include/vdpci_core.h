@@ -161,6 +161,9 @@ int vdpci_core_mmap(struct vfiodev_device *core_vdev,
 int vdpci_core_setup_barmap(struct vdpci_core_device *vdev, int bar);
 void __iomem *vdpci_core_bar_begin(struct vdpci_core_device *vdev, int bar);
 void vdpci_core_bar_end(struct vdpci_core_device *vdev);
+void __iomem *vdpci_core_bar_begin_enabled(struct vdpci_core_device *vdev,
+					   int bar, u16 *cmd);
+void vdpci_core_bar_end_restore(struct vdpci_core_device *vdev, u16 cmd);
 void vdpci_core_set_own_reset(struct vdpci_core_device *vdev);
 void vdpci_core_trap_bar(struct vdpci_core_device *vdev, int bar);
 int vdpci_core_ioctl_feature(struct vfiodev_device *core_vdev, u32 flags,

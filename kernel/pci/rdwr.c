@@ -116,6 +116,67 @@ void vdpci_core_bar_end(struct vdpci_core_device *vdev)
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_bar_end, VFIODEV_PCI_CORE_NS);
 
+/**
+ * vdpci_core_bar_begin_enabled() - a driver's own accesses, decoding or not
+ * @vdev: an open device
+ * @bar: the BAR, one that decodes memory
+ * @cmd: set to the command register as it was, for the end
+ *
+ * For what a driver must do to its device whatever user space did to the
+ * command register: its migration arcs and its own reset, which a VMM
+ * takes while its guest has memory decoding off (QEMU's destination puts
+ * a device in RESUMING before the guest's config space arrives).  As the
+ * library writes the MSI-X table, and as upstream's does: memory_lock is
+ * held for write, so user space sees none of it (its accesses wait, and
+ * its mappings stay gone while it has decoding off), and the device
+ * decodes memory meanwhile.  End with vdpci_core_bar_end_restore().
+ * Context: as vdpci_core_bar_begin().
+ *
+ * Return: the kernel mapping of the BAR; IOMEM_ERR_PTR() of -EINVAL for a
+ * BAR that does not decode memory, -EIO while the device is in D3hot (it
+ * decodes nothing there), or the error of vdpci_core_setup_barmap().  On
+ * error nothing is held.
+ */
+void __iomem *vdpci_core_bar_begin_enabled(struct vdpci_core_device *vdev,
+					   int bar, u16 *cmd)
+{
+	int ret;
+
+	if (bar < 0 || bar >= PCI_STD_NUM_BARS ||
+	    !(pci_resource_flags(vdev->pdev, bar) & IORESOURCE_MEM))
+		return IOMEM_ERR_PTR(-EINVAL);
+	ret = vdpci_core_setup_barmap(vdev, bar);
+	if (ret)
+		return IOMEM_ERR_PTR(ret);
+	down_write(&vdev->memory_lock);
+	if (vdpci_state_d3(vdev->pdev->current_state)) {
+		up_write(&vdev->memory_lock);
+		return IOMEM_ERR_PTR(-EIO);
+	}
+	pci_read_config_word(vdev->pdev, PCI_COMMAND, cmd);
+	if (!(*cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(vdev->pdev, PCI_COMMAND,
+				      *cmd | PCI_COMMAND_MEMORY);
+	return vdev->barmap[bar];
+}
+EXPORT_SYMBOL_NS_GPL(vdpci_core_bar_begin_enabled, VFIODEV_PCI_CORE_NS);
+
+/**
+ * vdpci_core_bar_end_restore() - end what vdpci_core_bar_begin_enabled()
+ *	started
+ * @vdev: the device; the mapping is not to be used any more
+ * @cmd: what vdpci_core_bar_begin_enabled() set
+ *
+ * The command register is put back as it was.
+ */
+void vdpci_core_bar_end_restore(struct vdpci_core_device *vdev, u16 cmd)
+{
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(vdev->pdev, PCI_COMMAND, cmd);
+	up_write(&vdev->memory_lock);
+}
+EXPORT_SYMBOL_NS_GPL(vdpci_core_bar_end_restore, VFIODEV_PCI_CORE_NS);
+
 /*
  * VFIO_DEVICE_IOEVENTFD: a write of fixed data to a BAR register, done by
  * the kernel on each signal of an eventfd (KVM signals it when the guest

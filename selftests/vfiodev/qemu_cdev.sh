@@ -19,7 +19,18 @@
 #      -device vfio-pci,fd=M;
 #   4. hot-unplug (over qtest, this script playing the guest's part): two
 #      edus, one with its BAR0 placed ("info mtree" must show QEMU's mmap
-#      of it), one in a root port's slot, taken out with device_del.
+#      of it), one in a root port's slot, taken out with device_del;
+#   5. live migration (ours only: upstream has no edu variant), twice:
+#      both edus on the edu variant, registers set over qtest in a QEMU
+#      with the first, "migrate file:", a second QEMU with the other edu
+#      and -incoming of that file, run ("cont", with firmware that only
+#      halts), must read the same registers.  On the cdev path QEMU must
+#      track dirty pages with the variant's DMA logging, which it needs
+#      for a migratable device on iommufd; on the legacy path, told not to
+#      use the device's tracker (x-device-dirty-page-tracking=off, and
+#      enable-migration=on, as QEMU 10 does not count type1's tracker as
+#      one), with type1's VFIO_IOMMU_DIRTY_PAGES (kprobes on the driver
+#      and iommufd).
 # Each run must come up paused (its monitor answers "info status"), list
 # the edus (1234:11e8) in "info pci" (runs 1-3), pin its 256 MiB while it
 # runs (the guest's count in /proc/vmstat), end with status 0 on "quit",
@@ -384,6 +395,195 @@ run_hotplug() {
 	rm -f "$HOST$QT.in" "$HOST$QT.out"
 }
 
+# --- live migration -------------------------------------------------------
+MIG=/tmp/vfiodev-migration	# the migration stream, in the host root's /tmp
+# Firmware that halts at once (64 KiB of HLT): the destination runs ("cont",
+# which takes its device out of RESUMING) without a BIOS moving its BARs.
+HALT_BIOS=/tmp/vfiodev-halt.bin
+EDU_VARIANT=edu_vfio_pci
+MIG_RESULTS="source up and paused|edu registers set through the trapped BAR0|migrate to a file completes|source exited 0 on quit|QEMU tracked dirty pages with the path's tracker|destination up and paused, incoming|destination runs: its edu out of RESUMING|destination's edu holds the source's registers|destination exited 0 on quit|pinned pages back to where they were"
+TRACEFS=/sys/kernel/tracing
+
+# rebind BDF DRIVER: the edu from whatever driver it has to DRIVER.
+rebind() {
+	unbind "$1" || return 1
+	echo "$2" > "$(dev_dir "$1")/driver_override" || return 1
+	echo "$1" > /sys/bus/pci/drivers_probe
+	[ "$(driver_of "$1")" = "$2" ]
+}
+
+# Kprobes on the variant's three DMA logging callbacks, counted in the
+# trace; probes_count NAME prints how often NAME ran.
+# And on the container's dirty-bitmap walk (type1's VFIO_IOMMU_DIRTY_PAGES
+# and the unmap bitmap: its only caller).
+LOG_FNS="vdedu_log_start vdedu_log_read_and_clear vdedu_log_stop"
+PROBES="$EDU_VARIANT:vdedu_log_start $EDU_VARIANT:vdedu_log_read_and_clear $EDU_VARIANT:vdedu_log_stop iommufd:vdiommu_iopt_walk_areas"
+probes_add() {
+	[ -e "$TRACEFS/kprobe_events" ] ||
+		mount -t tracefs tracefs "$TRACEFS" 2>/dev/null || return 1
+	probes_remove
+	for p in $PROBES; do
+		echo "p:vfiodev_mig/${p#*:} $p" >> "$TRACEFS/kprobe_events" ||
+			return 1
+	done
+	: > "$TRACEFS/trace"
+	echo 1 > "$TRACEFS/tracing_on"
+	echo 1 > "$TRACEFS/events/vfiodev_mig/enable"
+}
+probes_remove() {
+	echo 0 > "$TRACEFS/events/vfiodev_mig/enable" 2>/dev/null
+	for p in $PROBES; do
+		echo "-:vfiodev_mig/${p#*:}" >> "$TRACEFS/kprobe_events" 2>/dev/null
+	done
+	return 0
+}
+probes_count() { grep -c " $1: " "$TRACEFS/trace"; }
+
+# mig_wait_incoming: 0 once the destination has loaded the stream ("info
+# status" no longer says inmigrate); each poll waits on progress only.
+mig_wait_incoming() {
+	local n=3 i=0
+
+	while [ $i -lt 100000 ]; do
+		qemu_cmd "info status" $n "$WORK/mig-status" || return 1
+		n=$((n + 1))
+		grep -q 'inmigrate' "$WORK/mig-status" || { mig_n=$n; return 0; }
+		i=$((i + 1))
+		usleep 500000
+	done
+	return 1
+}
+
+# run_migrate PATH: ten results, PATH cdev (iommufd: QEMU tracks dirty
+# pages with the variant's DMA logging) or legacy (the container, with
+# x-device-dirty-page-tracking=off: with type1's VFIO_IOMMU_DIRTY_PAGES,
+# every mapped page dirty).  The source's edu (edu1) gets its BAR0
+# placed, memory decoding on, the liveness register written and a
+# factorial computed over qtest, then QEMU migrates the paused VM to a
+# file; the destination (edu2, -incoming of that file) must read the
+# complement of the liveness value and the factorial back through its own
+# device, which only the variant's resume can have put there.
+run_migrate() {
+	local name="migration, $1 path" started=0 before val fact ok n dev
+
+	case $1 in
+	cdev) dev="-object iommufd,id=iommufd0 -device vfio-pci,host=%s,iommufd=iommufd0,bus=pcie.0,addr=$BAR_DEV" ;;
+	# QEMU 10 counts only the device's and iommufd's trackers as dirty
+	# tracking: type1's is used once migration is asked for.
+	*) dev="-device vfio-pci,host=%s,bus=pcie.0,addr=$BAR_DEV,x-device-dirty-page-tracking=off,enable-migration=on" ;;
+	esac
+
+	before=$(pinned)
+	probes_add || diag "$name: no kprobes on $EDU_VARIANT"
+	qt_open || diag "$name: no qtest FIFOs"
+	rm -f "$HOST$MIG"
+	head -c 65536 /dev/zero | tr '\000' '\364' > "$HOST$HALT_BIOS"
+	# shellcheck disable=SC2046
+	start_qemu10 "$name: source" tcg -bios "$HALT_BIOS" -qtest "pipe:$QT" \
+		$(printf "$dev" "$edu1") &&
+		qt_connect && started=1
+
+	ok=0
+	if [ $started = 1 ] &&
+	   cfg_write32 0 $BAR_DEV 0x10 $BAR_ADDR &&
+	   cfg_write16 0 $BAR_DEV 0x04 0x0002 &&
+	   qt writel $((BAR_ADDR + 0x04)) 0x12345678 &&
+	   qt writel $((BAR_ADDR + 0x08)) 5 &&
+	   qt readl $((BAR_ADDR + 0x20)) && qt readl $((BAR_ADDR + 0x08)) &&
+	   fact=$((qt_val)) && qt readl $((BAR_ADDR + 0x04)); then
+		val=$((qt_val))
+		diag "$name: source edu: liveness $(printf '%#x' $val), factorial $fact"
+		[ $val = $((0xedcba987)) ] && [ $fact = 120 ] && ok=1
+	fi
+	[ $ok = 1 ] && pass "$name: edu registers set through the trapped BAR0" ||
+		fail "$name: edu registers set through the trapped BAR0"
+
+	# Type1 reports every mapped page dirty at every pass, as upstream's
+	# does: the precopy never converges unless any downtime will do.
+	if [ $started = 1 ] &&
+	   qemu_cmd "migrate_set_parameter downtime-limit 2000000" 3 "$WORK/mig-out" &&
+	   qemu_cmd "migrate file:$MIG" 4 "$WORK/mig-out" &&
+	   qemu_cmd "info migrate" 5 "$WORK/mig-info" &&
+	   grep -qi 'status: *completed' "$WORK/mig-info"; then
+		pass "$name: migrate to a file completes"
+		diag "$name: stream $(wc -c < "$HOST$MIG") bytes"
+	else
+		diag_file "$WORK/qemu.out"
+		fail "$name: migrate to a file completes"
+	fi
+	if [ $started = 1 ]; then
+		qemu_quit "$name: source exited 0 on quit"
+	else
+		skip "$name: source exited 0 on quit" "qemu did not start"
+	fi
+	stop_qemu
+	exec 3>&-
+	qt_close
+	# QEMU starts and reads the log at migration; it is stopped by QEMU
+	# or, at the latest, when QEMU closes the device.
+	n=""
+	for p in $PROBES; do
+		n="$n ${p#*:}=$(probes_count ${p#*:})"
+	done
+	diag "$name: calls:$n"
+	starts=$(probes_count vdedu_log_start) reads=$(probes_count vdedu_log_read_and_clear)
+	walks=$(probes_count vdiommu_iopt_walk_areas)
+	if [ $1 = cdev ] && [ "$starts" -ge 1 ] && [ "$reads" -ge 1 ]; then
+		pass "$name: QEMU tracked dirty pages with the edu variant's DMA logging"
+	elif [ $1 = legacy ] && [ "$starts" = 0 ] && [ "$walks" -ge 1 ]; then
+		pass "$name: QEMU tracked dirty pages with type1's VFIO_IOMMU_DIRTY_PAGES"
+	else
+		fail "$name: QEMU tracked dirty pages with the $1 path's tracker"
+	fi
+	probes_remove
+
+	started=0
+	qt_open
+	if [ -s "$HOST$MIG" ] &&
+	   start_qemu10 "$name: destination up and paused, incoming" tcg \
+		-bios "$HALT_BIOS" -qtest "pipe:$QT" -incoming "file:$MIG" \
+		$(printf "$dev" "$edu2"); then
+		qt_connect && started=1
+	elif [ ! -s "$HOST$MIG" ]; then
+		skip "$name: destination up and paused, incoming" "no stream"
+	fi
+	# Loaded, then running: QEMU takes the device from RESUMING to
+	# RUNNING (the variant writes the state into it on the way).
+	ok=0
+	if [ $started = 1 ] && mig_wait_incoming &&
+	   qemu_cmd "cont" $mig_n "$WORK/mig-cont" &&
+	   qemu_cmd "info status" $((mig_n + 1)) "$WORK/mig-status" &&
+	   grep -q 'status: running' "$WORK/mig-status"; then
+		ok=1
+		pass "$name: destination runs: its edu out of RESUMING"
+	elif [ $started = 1 ]; then
+		diag_file "$WORK/qemu.out"
+		fail "$name: destination runs: its edu out of RESUMING"
+	else
+		skip "$name: destination runs: its edu out of RESUMING" "qemu did not start"
+	fi
+	if [ $ok = 1 ] && ok=0 &&
+	   qt readl $((BAR_ADDR + 0x04)) && val=$((qt_val)) &&
+	   qt readl $((BAR_ADDR + 0x08)) && fact=$((qt_val)); then
+		diag "$name: destination edu: liveness $(printf '%#x' $val), factorial $fact"
+		[ $val = $((0xedcba987)) ] && [ $fact = 120 ] && ok=1
+	fi
+	[ $ok = 1 ] && pass "$name: destination's edu holds the source's registers" ||
+		fail "$name: destination's edu holds the source's registers"
+	if [ $started = 1 ]; then
+		qemu_quit "$name: destination exited 0 on quit"
+	else
+		skip "$name: destination exited 0 on quit" "qemu did not start"
+	fi
+	stop_qemu
+	exec 3>&-
+	qt_close
+	rm -f "$HOST$QT.in" "$HOST$QT.out" "$HOST$MIG" "$HOST$HALT_BIOS"
+	tr -d '\r' < "$WORK/qemu.out" 2>/dev/null |
+		grep -iE 'warn|error|fail' | sed "s/^/# $name: qemu: /"
+	pinned_back "$name: " "$before" $stuck
+}
+
 # skip_run NAME NDEV REASON: the five results of a run that cannot happen.
 skip_run() {
 	skip "$1: qemu up and paused" "$3"
@@ -408,7 +608,7 @@ case $(uname -r) in
 	fi
 	;;
 esac
-echo "1..27"
+echo "1..47"
 rm -rf "$WORK"
 mkdir -p "$WORK"
 
@@ -567,7 +767,40 @@ else
 	done
 fi
 
-# 26. The edus as they were found (their fds closed first).
+# 26-45. Live migration, both edus on the edu variant (ours only), on the
+# cdev path and on the legacy one.
+echo "$MIG_RESULTS" | tr '|' '\n' > "$WORK/mig-results"
+why_mig=$why_two mig_fail=0
+if [ $two_ok = 1 ] && [ $stuck != 1 ] && [ "$STACK" = upstream ]; then
+	why_mig="upstream has no edu variant"
+elif [ $two_ok = 1 ] && [ $stuck != 1 ]; then
+	if rebind "$edu1" $EDU_VARIANT && rebind "$edu2" $EDU_VARIANT; then
+		run_migrate cdev
+		if [ $stuck = 1 ]; then
+			while read -r t; do
+				skip "migration, legacy path: $t" "a QEMU is stuck"
+			done < "$WORK/mig-results"
+		else
+			run_migrate legacy
+		fi
+	else
+		diag "the edus could not be bound to $EDU_VARIANT: $(dev_state "$edu1"); $(dev_state "$edu2")"
+		mig_fail=1
+	fi
+	why_mig=""
+fi
+for path in cdev legacy; do
+	while read -r t; do
+		if [ $mig_fail = 1 ]; then
+			fail "migration, $path path: $t"
+		elif [ -n "$why_mig" ]; then
+			[ $stuck = 1 ] && why_mig="a QEMU is stuck"
+			skip "migration, $path path: $t" "$why_mig"
+		fi
+	done < "$WORK/mig-results"
+done
+
+# 46. The edus as they were found (their fds closed first).
 stop_qemu
 close_fds
 if [ -z "$taken" ]; then
@@ -589,7 +822,7 @@ else
 	[ $ok = 1 ] && pass "edus given back as found" || fail "edus given back as found"
 fi
 
-# 27. Every mount undone.
+# 47. Every mount undone.
 cleanup
 left=$(awk -v h="$HOST" '$2 == h || index($2, h "/") == 1 { print $2 }' /proc/mounts)
 if [ -z "$left" ]; then

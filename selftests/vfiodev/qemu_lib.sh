@@ -15,7 +15,7 @@ skip() { num=$((num + 1)); echo "ok $num $1 # SKIP $2"; }
 diag() { echo "# $*"; }
 # Prints a file as diagnostics, without carriage returns or the escape
 # sequences of QEMU's line editor.
-diag_file() { tr -d '\r' < "$1" | sed 's/\x1b\[[0-9]*[A-Za-z]//g; s/^/# | /'; }
+diag_file() { { tr -d '\r' < "$1"; echo; } | sed 's/\x1b\[[0-9]*[A-Za-z]//g; s/^/# | /'; }
 
 # Seconds since boot, to the hundredth.
 now() { cut -d ' ' -f 1 /proc/uptime; }

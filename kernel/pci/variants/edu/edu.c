@@ -36,8 +36,9 @@
  *
  * Lock order: vfiodev_device::lock (open/close), then
  * vdedu_device::state_mutex (migration state, its data files, reset), then
- * vdedu_migf::lock, then the library's memory_lock for read (taken by
- * vdpci_core_bar_begin() around every access to BAR0; user memory is never
+ * vdedu_migf::lock, then the library's memory_lock (for write around the
+ * arcs' and the reset's accesses to BAR0, vdpci_core_bar_begin_enabled();
+ * for read around the others, vdpci_core_bar_begin(); user memory is never
  * touched under it).  vdedu_device::log_lock (dirty tracking) is taken
  * after vfiodev_device::lock and before memory_lock; the user's write is
  * copied under it, never under memory_lock.
@@ -166,13 +167,29 @@ static struct vdedu_device *to_edu(struct vfiodev_device *vdev)
 
 /*
  * BAR0, under the library's memory_lock: no reset, and no change of memory
- * decoding, meets what the driver does to the registers.  While user
- * space has memory decoding off, the migration arcs and the reset fail
- * with -EIO.  End with vdpci_core_bar_end().
+ * decoding, meets what the driver does to the registers.  For what user
+ * space's own writes set off (the DMA commands logged): -EIO while user
+ * space has memory decoding off, as its accesses get.  End with
+ * vdpci_core_bar_end().
  */
 static void __iomem *vdedu_bar(struct vdedu_device *edu)
 {
 	return vdpci_core_bar_begin(&edu->core, 0);
+}
+
+/*
+ * BAR0 for the migration arcs and the reset, which a VMM takes whatever
+ * its guest did to memory decoding: the library turns decoding on for the
+ * duration, unseen by user space.  End with vdedu_state_bar_end().
+ */
+static void __iomem *vdedu_state_bar(struct vdedu_device *edu, u16 *cmd)
+{
+	return vdpci_core_bar_begin_enabled(&edu->core, 0, cmd);
+}
+
+static void vdedu_state_bar_end(struct vdedu_device *edu, u16 cmd)
+{
+	vdpci_core_bar_end_restore(&edu->core, cmd);
 }
 
 /* RUNNING -> STOP: wait until neither a factorial nor a DMA is running. */
@@ -192,13 +209,15 @@ static int vdedu_quiesce_locked(void __iomem *bar)
 
 static int vdedu_quiesce(struct vdedu_device *edu)
 {
-	void __iomem *bar = vdedu_bar(edu);
+	void __iomem *bar;
 	int ret;
+	u16 cmd;
 
+	bar = vdedu_state_bar(edu, &cmd);
 	if (IS_ERR(bar))
 		return PTR_ERR(bar);
 	ret = vdedu_quiesce_locked(bar);
-	vdpci_core_bar_end(&edu->core);
+	vdedu_state_bar_end(edu, cmd);
 	return ret;
 }
 
@@ -256,9 +275,10 @@ static int vdedu_load(struct vdedu_device *edu, struct vdedu_migf *migf)
 	void __iomem *bar;
 	u32 n, val;
 	int ret;
+	u16 cmd;
 
 	mutex_lock(&migf->lock);
-	bar = vdedu_bar(edu);
+	bar = vdedu_state_bar(edu, &cmd);
 	if (IS_ERR(bar)) {
 		ret = PTR_ERR(bar);
 		goto out_unlock;
@@ -284,7 +304,7 @@ static int vdedu_load(struct vdedu_device *edu, struct vdedu_migf *migf)
 	if (le32_to_cpu(st->irq_status))
 		iowrite32(le32_to_cpu(st->irq_status), bar + EDU_IRQ_RAISE);
 out_end:
-	vdpci_core_bar_end(&edu->core);
+	vdedu_state_bar_end(edu, cmd);
 out_unlock:
 	mutex_unlock(&migf->lock);
 	return ret;
@@ -296,8 +316,9 @@ static int vdedu_soft_reset(struct vdedu_device *edu)
 	void __iomem *bar;
 	u32 val;
 	int ret;
+	u16 cmd;
 
-	bar = vdedu_bar(edu);
+	bar = vdedu_state_bar(edu, &cmd);
 	if (IS_ERR(bar))
 		return PTR_ERR(bar);
 	ret = vdedu_quiesce_locked(bar);
@@ -317,7 +338,7 @@ static int vdedu_soft_reset(struct vdedu_device *edu)
 	writeq(0, bar + EDU_DMA_CNT);
 	iowrite32(U32_MAX, bar + EDU_IRQ_ACK);
 out_end:
-	vdpci_core_bar_end(&edu->core);
+	vdedu_state_bar_end(edu, cmd);
 	return ret;
 }
 
@@ -460,6 +481,7 @@ static struct file *vdedu_step(struct vdedu_device *edu,
 	struct vdedu_state st;
 	void __iomem *bar;
 	int ret;
+	u16 cmd;
 
 	if (cur == VFIO_DEVICE_STATE_RUNNING &&
 	    next == VFIO_DEVICE_STATE_STOP) {
@@ -471,11 +493,11 @@ static struct file *vdedu_step(struct vdedu_device *edu,
 		return NULL;
 	if (cur == VFIO_DEVICE_STATE_STOP &&
 	    next == VFIO_DEVICE_STATE_STOP_COPY) {
-		bar = vdedu_bar(edu);
+		bar = vdedu_state_bar(edu, &cmd);
 		if (IS_ERR(bar))
 			return ERR_PTR(PTR_ERR(bar));
 		vdedu_save(edu, bar, &st);
-		vdpci_core_bar_end(&edu->core);
+		vdedu_state_bar_end(edu, cmd);
 		migf = vdedu_migf_create(edu, &vdedu_save_fops, O_RDONLY);
 		if (IS_ERR(migf))
 			return ERR_CAST(migf);
