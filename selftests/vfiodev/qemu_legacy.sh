@@ -19,6 +19,13 @@
 # close of the device set resets the slot again.  A kretprobe on
 # pci_reset_bus() counts those resets and their results.
 #
+# A third QEMU gets the guest's VGA device (QEMU's std VGA at 00:10.0) with
+# x-vga=on, the GPU-passthrough case: "info mtree" must show QEMU's VGA
+# regions backed by the device file's VGA region (decoding turned on over
+# qtest), QEMU must read the device's text buffer at 0xb8000 as this
+# guest reads it (busybox devmem), and text written there over qtest must
+# read back.
+#
 # VFIODEV_STACK (set by /init) says whose modules serve /dev/vfio: ours or
 # the guest kernel's; either way the edu goes to the driver named vfio-pci.
 # The edu is given back to the driver it had (and its driver_override
@@ -135,7 +142,7 @@ resets() {
 }
 
 echo "TAP version 13"
-echo "1..16"
+echo "1..22"
 rm -rf "$WORK"
 mkdir -p "$WORK"
 
@@ -365,6 +372,97 @@ if [ -n "$pair_skip" ]; then
 	skip "pair: pinned pages back to where they were" "$pair_skip"
 else
 	pinned_back "pair: " "$pinned_before" 0
+fi
+
+# 17. The VGA device bound to the stack's vfio-pci driver.
+VGA_DEV=2		# its slot in QEMU's guest
+vga="" vga_ok=0
+for d in /sys/bus/pci/devices/0000:00:*; do
+	case $(cat "$d/class") in 0x0300*) vga=$(basename "$d") ;; esac
+done
+if [ -n "$pair_skip" ]; then
+	skip "VGA device bound to $DRIVER" "$pair_skip"
+elif [ $host_ok != 1 ] || [ -z "$vga" ]; then
+	diag "VGA device: '$vga'"
+	fail "VGA device bound to $DRIVER"
+elif bind_to "$vga" "$DRIVER"; then
+	vga_ok=1
+	pass "VGA device bound to $DRIVER"
+else
+	diag "$vga: $(dev_state "$vga")"
+	fail "VGA device bound to $DRIVER"
+fi
+
+# 18-22. QEMU with it and x-vga=on: regions, text through them, quit.
+started=0
+pinned_before=$(pinned)
+if [ $vga_ok = 1 ] && qt_open &&
+   qemu_start chroot "$HOST" "$QEMU" -M q35 -accel tcg -m 256 -S \
+		-display none -nodefaults -monitor stdio -qtest "pipe:$QT" \
+		-device "vfio-pci,host=$vga,x-vga=on,bus=pcie.0,addr=$VGA_DEV" &&
+   qt_connect; then
+	started=1
+	pass "qemu started with the VGA device, x-vga=on"
+	diag "qemu: up and paused after $(since "$t0") s"
+elif [ $vga_ok = 1 ]; then
+	fail "qemu started with the VGA device, x-vga=on"
+else
+	skip "qemu started with the VGA device, x-vga=on" "${pair_skip:-no VGA device}"
+fi
+# Memory and I/O decoding on, as firmware would: QEMU enables its VGA
+# regions with them (off, the range falls through to the VM's RAM).
+if [ $started = 1 ] && cfg_write16 0 $VGA_DEV 0x04 0x0003 &&
+   qemu_cmd "info mtree" 3 "$WORK/vga-mtree"; then
+	n=$(grep -cE 'vfio-vga-(mmio@0xa0000|io@0x3b0|io@0x3c0)' "$WORK/vga-mtree")
+	diag "info mtree: $n lines of QEMU's VGA regions"
+	if [ "$n" -ge 3 ]; then
+		pass "info mtree: QEMU's VGA regions (memory, 0x3b0, 0x3c0)"
+	else
+		grep -iE 'vga|a0000|03b0|03c0' "$WORK/vga-mtree" | sed 's/^/# | /'
+		fail "info mtree: QEMU's VGA regions (memory, 0x3b0, 0x3c0)"
+	fi
+elif [ $started = 1 ]; then
+	fail "info mtree: QEMU's VGA regions (memory, 0x3b0, 0x3c0)"
+else
+	skip "info mtree: QEMU's VGA regions (memory, 0x3b0, 0x3c0)" "qemu did not start"
+fi
+# The device's own text buffer, as this guest reads it (-1 if it cannot).
+vga_text() { devmem 0xb8000 32 2>/dev/null || echo -1; }
+if [ $started = 1 ] && before_text=$(vga_text) &&
+   qt readl 0xb8000 && read_text=$((qt_val)) &&
+   qt writew 0xb8000 0x1f56 && qt writew 0xb8002 0x1f47 &&
+   qt readl 0xb8000; then
+	diag "VGA text at 0xb8000: the device held $before_text, QEMU read $(printf '%#x' $read_text), then $qt_val after writing"
+	if [ $((qt_val)) = $((0x1f471f56)) ] &&
+	   { [ "$before_text" = -1 ] || [ $((before_text)) = $read_text ]; }; then
+		pass "text written at 0xb8000 reads back from the device"
+	else
+		fail "text written at 0xb8000 reads back from the device"
+	fi
+elif [ $started = 1 ]; then
+	fail "text written at 0xb8000 reads back from the device"
+else
+	skip "text written at 0xb8000 reads back from the device" "qemu did not start"
+fi
+if [ $started = 1 ]; then
+	qemu_quit "qemu with the VGA device exited 0 on quit"
+else
+	skip "qemu with the VGA device exited 0 on quit" "qemu did not start"
+fi
+stop_qemu
+exec 3>&-
+qt_close
+rm -f "$HOST$QT.in" "$HOST$QT.out"
+if [ $started = 1 ]; then
+	diag "VGA text at 0xb8000 after qemu, as this guest reads it: $(vga_text)"
+fi
+if [ $vga_ok = 1 ]; then
+	pinned_back "VGA: " "$pinned_before" 0
+	unbind "$vga"
+	echo > "$(dev_dir "$vga")/driver_override"
+	echo "$vga" > /sys/bus/pci/drivers_probe 2>/dev/null
+else
+	skip "VGA: pinned pages back to where they were" "${pair_skip:-no VGA device}"
 fi
 
 cleanup

@@ -3,7 +3,7 @@
 #
 # Shared by the selftests that run real clients inside the test guest
 # (qemu_legacy, qemu_cdev, dropin): TAP output, time, the devices, the
-# guest's pinned pages, and QEMU's monitor, waited on by progress.
+# guest's pinned pages, QEMU's monitor, waited on by progress, and qtest.
 # Sourced; for QEMU the caller sets WORK (its scratch directory, QEMU's
 # output in $WORK/qemu.out), STALL, and qpid while a QEMU runs.
 
@@ -268,6 +268,58 @@ qemu_quit() {
 		fail "$1"
 	fi
 }
+
+# --- qtest ------------------------------------------------------------------
+# QEMU's qtest protocol (-qtest pipe:P, the FIFOs P.in and P.out) lets the
+# script play a paused guest's part: port I/O and physical memory.  QEMU
+# runs in the host's root ($HOST), so the FIFOs are in that root's /tmp.
+QT=/tmp/vfiodev-qtest
+
+qt_open() {
+	rm -f "$HOST$QT.in" "$HOST$QT.out"
+	mkfifo "$HOST$QT.in" "$HOST$QT.out"
+}
+
+# Our ends, once QEMU has its own (opened read-write: nobody blocks).
+qt_connect() { exec 7<>"$HOST$QT.in" 8<>"$HOST$QT.out"; }
+
+qt_close() { exec 7>&- 8>&-; }
+
+# qt COMMAND...: one qtest command; 0 and its value (what follows "OK") in
+# $qt_val, or 1 with why.  Waits as long as QEMU makes progress.
+qt() {
+	local line
+
+	echo "$*" >&7
+	p_mark= p_since=$(now | cut -d . -f 1)
+	while :; do
+		if read -r -t 1 line <&8; then
+			case $line in
+			OK*) qt_val=${line#OK}; qt_val=${qt_val# }; return 0 ;;
+			IRQ*) ;;
+			*) diag "qtest: $*: $line"; return 1 ;;
+			esac
+			continue
+		fi
+		alive || { diag "qtest: $*: QEMU exited"; return 1; }
+		if stalled; then
+			diag "qtest: $*: $(why_not 2)"
+			return 1
+		fi
+	done
+}
+
+# cfg BUS DEV REG: select the configuration register of BUS:DEV.0; its
+# data port for the access width at REG in $cfg_port.
+cfg() {
+	qt outl 0xcf8 $((0x80000000 | ($1 << 16) | ($2 << 11) | ($3 & 0xfc))) &&
+		cfg_port=$((0xcfc + ($3 & 3)))
+}
+cfg_read8() { cfg "$@" && qt inb $cfg_port && echo $((qt_val)); }
+cfg_read16() { cfg "$@" && qt inw $cfg_port && echo $((qt_val)); }
+cfg_write8() { cfg "$1" "$2" "$3" && qt outb $cfg_port "$4"; }
+cfg_write16() { cfg "$1" "$2" "$3" && qt outw $cfg_port "$4"; }
+cfg_write32() { cfg "$1" "$2" "$3" && qt outl $cfg_port "$4"; }
 
 # --- the host's root --------------------------------------------------------
 # hostroot_mount: the host's root over 9p (run-guest.sh exports it as
