@@ -30,7 +30,12 @@
 #      use the device's tracker (x-device-dirty-page-tracking=off, and
 #      enable-migration=on, as QEMU 10 does not count type1's tracker as
 #      one), with type1's VFIO_IOMMU_DIRTY_PAGES (kprobes on the driver
-#      and iommufd).
+#      and iommufd);
+#   6. dynamic MSI-X (both stacks, the legacy path): the guest's nvme,
+#      its MSI-X enabled and two vectors unmasked over qtest; QEMU must
+#      add the second to the live table (a kprobe on
+#      pci_msix_alloc_irq_at()), which it does only where the device
+#      reports MSI-X without VFIO_IRQ_INFO_NORESIZE.
 # Each run must come up paused (its monitor answers "info status"), list
 # the edus (1234:11e8) in "info pci" (runs 1-3), pin its 256 MiB while it
 # runs (the guest's count in /proc/vmstat), end with status 0 on "quit",
@@ -536,6 +541,94 @@ run_migrate() {
 	pinned_back "$name: " "$before" $stuck
 }
 
+# --- dynamic MSI-X -----------------------------------------------------------
+NVME_DEV=6		# the nvme's slot in QEMU's guest
+NVME_BAR=0xfe000000
+MSIX_RESULTS="nvme bound to vfio-pci|qemu up and paused|a vector added while MSI-X is on (pci_msix_alloc_irq_at)|qemu exited 0 on quit|pinned pages back to where they were|nvme back to its driver"
+
+msix_probe_add() {
+	[ -e "$TRACEFS/kprobe_events" ] ||
+		mount -t tracefs tracefs "$TRACEFS" 2>/dev/null || return 1
+	msix_probe_remove
+	echo "p:vfiodev_msix/alloc_at pci_msix_alloc_irq_at" >> "$TRACEFS/kprobe_events" ||
+		return 1
+	: > "$TRACEFS/trace"
+	echo 1 > "$TRACEFS/tracing_on"
+	echo 1 > "$TRACEFS/events/vfiodev_msix/enable"
+}
+msix_probe_remove() {
+	echo 0 > "$TRACEFS/events/vfiodev_msix/enable" 2>/dev/null
+	echo "-:vfiodev_msix/alloc_at" >> "$TRACEFS/kprobe_events" 2>/dev/null
+	return 0
+}
+
+# msix_entry BASE N: table entry N at BASE unmasked, with an MSI address
+# and data, as a guest driver writes it.
+msix_entry() {
+	local e=$(($1 + 16 * $2))
+
+	qt writel $e 0xfee00000 && qt writel $((e + 4)) 0 &&
+		qt writel $((e + 8)) $((0x30 + $2)) && qt writel $((e + 12)) 0
+}
+
+# run_msix NVME: six results.  QEMU 10 on the legacy path (both stacks
+# have it on Debian's kernel) with the nvme; its BAR0 placed, MSI-X on,
+# entry 0 unmasked, then entry 1: with MSI-X resizable QEMU adds vector 1
+# alone, through VFIO_DEVICE_SET_IRQS of that vector.
+run_msix() {
+	local name="dynamic MSI-X" nvme=$1 drv started=0 before cap tbl n0 n1 ok=0
+
+	drv=$(driver_of "$nvme")
+	if rebind "$nvme" "$DRIVER"; then
+		pass "$name: nvme bound to vfio-pci"
+	else
+		diag "$nvme: $(dev_state "$nvme")"
+		fail "$name: nvme bound to vfio-pci"
+		return
+	fi
+	before=$(pinned)
+	msix_probe_add || diag "$name: no kprobe on pci_msix_alloc_irq_at"
+	qt_open
+	start_qemu10 "$name" tcg -qtest "pipe:$QT" \
+		-device "vfio-pci,host=$nvme,bus=pcie.0,addr=$NVME_DEV" &&
+		qt_connect && started=1
+	if [ $started = 1 ] &&
+	   cfg_write32 0 $NVME_DEV 0x10 $NVME_BAR &&
+	   cfg_write32 0 $NVME_DEV 0x14 0 &&
+	   cfg_write16 0 $NVME_DEV 0x04 0x0006 &&
+	   cap=$(cfg_cap 0 $NVME_DEV 0x11) &&
+	   tbl=$(cfg_read32 0 $NVME_DEV $((cap + 4))) &&
+	   cfg_write16 0 $NVME_DEV $((cap + 2)) 0x8000 &&
+	   msix_entry $((NVME_BAR + (tbl & ~7))) 0 &&
+	   n0=$(grep -c ' alloc_at: ' "$TRACEFS/trace"; true) &&
+	   msix_entry $((NVME_BAR + (tbl & ~7))) 1; then
+		n1=$(grep -c ' alloc_at: ' "$TRACEFS/trace"; true)
+		diag "$name: MSI-X at $(printf '%#x' "$cap"), table $(printf '%#x' "$tbl"); pci_msix_alloc_irq_at() calls after entry 0: $n0, after entry 1: $n1"
+		[ "$n1" -gt "$n0" ] && ok=1
+	fi
+	if [ $ok = 1 ]; then
+		pass "$name: a vector added while MSI-X is on (pci_msix_alloc_irq_at)"
+	elif [ $started = 1 ]; then
+		diag_file "$WORK/qemu.out"
+		fail "$name: a vector added while MSI-X is on (pci_msix_alloc_irq_at)"
+	else
+		skip "$name: a vector added while MSI-X is on (pci_msix_alloc_irq_at)" "qemu did not start"
+	fi
+	msix_probe_remove
+	end_qemu "$name" $started "$before"
+	qt_close
+	rm -f "$HOST$QT.in" "$HOST$QT.out"
+	unbind "$nvme"
+	echo > "$(dev_dir "$nvme")/driver_override"
+	echo "$nvme" > /sys/bus/pci/drivers_probe 2>/dev/null
+	if [ "$(driver_of "$nvme")" = "$drv" ]; then
+		pass "$name: nvme back to its driver"
+	else
+		diag "$nvme: $(dev_state "$nvme")"
+		fail "$name: nvme back to its driver"
+	fi
+}
+
 # skip_run NAME NDEV REASON: the five results of a run that cannot happen.
 skip_run() {
 	skip "$1: qemu up and paused" "$3"
@@ -560,7 +653,7 @@ case $(uname -r) in
 	fi
 	;;
 esac
-echo "1..47"
+echo "1..53"
 rm -rf "$WORK"
 mkdir -p "$WORK"
 
@@ -752,7 +845,24 @@ for path in cdev legacy; do
 	done < "$WORK/mig-results"
 done
 
-# 46. The edus as they were found (their fds closed first).
+# 46-51. Dynamic MSI-X, the nvme on the legacy path (both stacks).
+nvme=""
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/class")" = 0x010802 ] && nvme=$(basename "$d")
+done
+if [ $host_ok = 1 ] && [ $stuck != 1 ] && [ -n "$nvme" ]; then
+	run_msix "$nvme"
+else
+	why_msix=$why_host
+	[ $stuck = 1 ] && why_msix="a QEMU is stuck"
+	[ -z "$nvme" ] && why_msix="no nvme in the guest"
+	echo "$MSIX_RESULTS" | tr '|' '\n' > "$WORK/msix-results"
+	while read -r t; do
+		skip "dynamic MSI-X: $t" "$why_msix"
+	done < "$WORK/msix-results"
+fi
+
+# 52. The edus as they were found (their fds closed first).
 stop_qemu
 close_fds
 if [ -z "$taken" ]; then
@@ -774,7 +884,7 @@ else
 	[ $ok = 1 ] && pass "edus given back as found" || fail "edus given back as found"
 fi
 
-# 47. Every mount undone.
+# 53. Every mount undone.
 cleanup
 left=$(awk -v h="$HOST" '$2 == h || index($2, h "/") == 1 { print $2 }' /proc/mounts)
 if [ -z "$left" ]; then

@@ -317,6 +317,7 @@ cfg() {
 }
 cfg_read8() { cfg "$@" && qt inb $cfg_port && echo $((qt_val)); }
 cfg_read16() { cfg "$@" && qt inw $cfg_port && echo $((qt_val)); }
+cfg_read32() { cfg "$@" && qt inl $cfg_port && echo $((qt_val)); }
 cfg_write8() { cfg "$1" "$2" "$3" && qt outb $cfg_port "$4"; }
 cfg_write16() { cfg "$1" "$2" "$3" && qt outw $cfg_port "$4"; }
 cfg_write32() { cfg "$1" "$2" "$3" && qt outl $cfg_port "$4"; }
