@@ -52,8 +52,9 @@ struct vfiodev_dirty;
  * struct vfiodev_log_ops - a device that tracks the pages its DMA dirties
  * @log_start: start tracking DMA writes to @ranges (an interval tree of
  *	@nnodes struct interval_tree_node, disjoint, each aligned to
- *	*@page_size), discarding what an earlier start tracked; the driver
- *	may raise *@page_size to a granularity it supports
+ *	*@page_size, freed when this returns); the driver may raise
+ *	*@page_size to a granularity it supports, and may refuse a start
+ *	while tracking (-EINVAL)
  * @log_stop: stop tracking and forget what was tracked
  * @log_read_and_clear: for [@iova, @iova + @length), mark with
  *	vfiodev_dirty_set() what the device wrote since the last report of

@@ -503,6 +503,30 @@ out_put:
 }
 
 /*
+ * The first area a request on [iova, last] takes, the others following it
+ * in the tree up to @last: every area in the range, ERR_PTR(-ENOENT) if
+ * one crosses either end; with @by_start (type1, not v2) those that start
+ * in the range, NULL if the range starts inside an area.  NULL also when
+ * nothing is there.
+ */
+static struct interval_tree_node *
+vdiommu_iopt_first_taken(struct vdiommu_iopt *iopt, unsigned long iova,
+			 unsigned long last, bool by_start)
+{
+	struct interval_tree_node *first, *node;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+	first = interval_tree_iter_first(&iopt->area_itree, iova, last);
+	if (by_start)
+		return first && first->start < iova ? NULL : first;
+	for (node = first; node;
+	     node = interval_tree_iter_next(node, iova, last))
+		if (node->start < iova || node->last > last)
+			return ERR_PTR(-ENOENT);
+	return first;
+}
+
+/*
  * Unmap every area inside [iova, last].  Areas are never split: one that
  * crosses either end of the range fails the whole request with -ENOENT
  * and nothing is unmapped.  With @by_start (legacy type1, not v2) the
@@ -521,16 +545,9 @@ static int vdiommu_iopt_unmap_range(struct vdiommu_iopt *iopt,
 
 	down_read(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
-	node = interval_tree_iter_first(&iopt->area_itree, iova, last);
-	for (; node && !by_start; node = next) {
-		next = interval_tree_iter_next(node, iova, last);
-		if (node->start < iova || node->last > last)
-			goto out_enoent;
-	}
-	/* Checked: take out every area, from the first if it starts inside. */
-	node = interval_tree_iter_first(&iopt->area_itree, iova, last);
-	if (node && node->start < iova)
-		node = NULL;
+	node = vdiommu_iopt_first_taken(iopt, iova, last, by_start);
+	if (IS_ERR(node))
+		goto out_enoent;
 	for (; node; node = next) {
 		next = interval_tree_iter_next(node, iova, last);
 		area = area_of(node);
@@ -647,15 +664,13 @@ int vdiommu_iopt_invalidate_vaddr(struct vdiommu_iopt *iopt, unsigned long iova,
 	int ret = 0;
 
 	down_write(&iopt->iova_rwsem);
-	first = interval_tree_iter_first(&iopt->area_itree, iova, last);
-	if (by_start && first && first->start < iova)
-		first = NULL;
+	first = vdiommu_iopt_first_taken(iopt, iova, last, by_start);
+	if (IS_ERR(first)) {
+		ret = PTR_ERR(first);
+		goto out_unlock;
+	}
 	for (node = first; node;
 	     node = interval_tree_iter_next(node, iova, last)) {
-		if (!by_start && (node->start < iova || node->last > last)) {
-			ret = -ENOENT;
-			goto out_unlock;
-		}
 		if (area_of(node)->vaddr_invalid) {
 			ret = -EINVAL;
 			goto out_unlock;
@@ -1068,17 +1083,13 @@ int vdiommu_iopt_walk_areas(struct vdiommu_iopt *iopt, unsigned long iova,
 	int ret = 0;
 
 	down_read(&iopt->iova_rwsem);
-	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
-	     node; node = interval_tree_iter_next(node, iova, last)) {
-		if (node->start < iova || node->last > last) {
-			ret = -ENOENT;
-			goto out_unlock;
-		}
-	}
-	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
-	     node && !ret; node = interval_tree_iter_next(node, iova, last))
-		ret = fn(data, node->start, node->last);
-out_unlock:
+	node = vdiommu_iopt_first_taken(iopt, iova, last, false);
+	if (IS_ERR(node))
+		ret = PTR_ERR(node);
+	else
+		for (; node && !ret;
+		     node = interval_tree_iter_next(node, iova, last))
+			ret = fn(data, node->start, node->last);
 	up_read(&iopt->iova_rwsem);
 	return ret;
 }

@@ -356,24 +356,19 @@ EXPORT_SYMBOL_NS_GPL(vdpci_core_trap_bar, VFIODEV_PCI_CORE_NS);
  * @argsz: its size
  *
  * The PCI features of upstream's library, for the plain driver and for
- * variants to chain to after their own: low-power entry and exit, and the
- * SR-IOV VF token.  Neither is offered here (no user-driven low power, no
- * VF token; Documentation/differences.rst): each answers -ENOTTY, as
- * upstream answers for a feature a device does not have.
+ * variants to chain to after their own: low-power entry and exit
+ * (VFIO_DEVICE_FEATURE_LOW_POWER_*) and the SR-IOV VF token
+ * (VFIO_DEVICE_FEATURE_PCI_VF_TOKEN).  None is offered here yet (no
+ * user-driven low power, no VF token; Documentation/differences.rst), so
+ * every feature answers -ENOTTY, as upstream answers for a feature a
+ * device does not have; this is where they will go.
  *
  * Return: -ENOTTY.
  */
 int vdpci_core_ioctl_feature(struct vfiodev_device *core_vdev, u32 flags,
 			     void __user *arg, size_t argsz)
 {
-	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
-	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
-	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
-	case VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:
-	case VFIO_DEVICE_FEATURE_PCI_VF_TOKEN:
-	default:
-		return -ENOTTY;
-	}
+	return -ENOTTY;
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_ioctl_feature, VFIODEV_PCI_CORE_NS);
 

@@ -253,31 +253,6 @@ static irqreturn_t vdpci_msi_handler(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
-/*
- * Memory decoding on in the device, as writing the MSI-X table needs,
- * whatever user space set, under memory_lock so that user space sees none
- * of it; vdpci_memory_unlock_and_restore() puts it back.
- */
-static u16 vdpci_memory_lock_and_enable(struct vdpci_core_device *vdev)
-{
-	u16 cmd;
-
-	down_write(&vdev->memory_lock);
-	pci_read_config_word(vdev->pdev, PCI_COMMAND, &cmd);
-	if (!(cmd & PCI_COMMAND_MEMORY))
-		pci_write_config_word(vdev->pdev, PCI_COMMAND,
-				      cmd | PCI_COMMAND_MEMORY);
-	return cmd;
-}
-
-static void vdpci_memory_unlock_and_restore(struct vdpci_core_device *vdev,
-					    u16 cmd)
-{
-	if (!(cmd & PCI_COMMAND_MEMORY))
-		pci_write_config_word(vdev->pdev, PCI_COMMAND, cmd);
-	up_write(&vdev->memory_lock);
-}
-
 static int vdpci_msi_alloc(struct vdpci_core_device *vdev, int nvec,
 			   bool msix)
 {

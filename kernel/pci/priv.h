@@ -27,6 +27,8 @@ ssize_t vdpci_vga_rw(struct vdpci_core_device *vdev, char __user *buf,
 		     size_t count, loff_t *ppos, bool iswrite);
 
 bool vdpci_memory_enabled(struct vdpci_core_device *vdev);
+u16 vdpci_memory_lock_and_enable(struct vdpci_core_device *vdev);
+void vdpci_memory_unlock_and_restore(struct vdpci_core_device *vdev, u16 cmd);
 int vdpci_set_power_state(struct vdpci_core_device *vdev, pci_power_t state);
 
 /* D3hot or D3cold: the device decodes nothing. */

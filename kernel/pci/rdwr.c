@@ -68,6 +68,41 @@ out_unlock:
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_setup_barmap, VFIODEV_PCI_CORE_NS);
 
+/*
+ * Memory decoding on in the device, as writing the MSI-X table and a
+ * driver's migration arcs need, whatever user space set, under memory_lock
+ * for write so that user space sees none of it;
+ * vdpci_memory_unlock_and_restore() puts it back.
+ */
+u16 vdpci_memory_lock_and_enable(struct vdpci_core_device *vdev)
+{
+	u16 cmd;
+
+	down_write(&vdev->memory_lock);
+	pci_read_config_word(vdev->pdev, PCI_COMMAND, &cmd);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(vdev->pdev, PCI_COMMAND,
+				      cmd | PCI_COMMAND_MEMORY);
+	return cmd;
+}
+
+void vdpci_memory_unlock_and_restore(struct vdpci_core_device *vdev, u16 cmd)
+{
+	lockdep_assert_held_write(&vdev->memory_lock);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(vdev->pdev, PCI_COMMAND, cmd);
+	up_write(&vdev->memory_lock);
+}
+
+/* A memory BAR a driver may access, mapped: 0 or a negative errno. */
+static int vdpci_bar_prepare(struct vdpci_core_device *vdev, int bar)
+{
+	if (bar < 0 || bar >= PCI_STD_NUM_BARS ||
+	    !(pci_resource_flags(vdev->pdev, bar) & IORESOURCE_MEM))
+		return -EINVAL;
+	return vdpci_core_setup_barmap(vdev, bar);
+}
+
 /**
  * vdpci_core_bar_begin() - start a driver's own accesses to a memory BAR
  * @vdev: an open device
@@ -91,10 +126,7 @@ void __iomem *vdpci_core_bar_begin(struct vdpci_core_device *vdev, int bar)
 {
 	int ret;
 
-	if (bar < 0 || bar >= PCI_STD_NUM_BARS ||
-	    !(pci_resource_flags(vdev->pdev, bar) & IORESOURCE_MEM))
-		return IOMEM_ERR_PTR(-EINVAL);
-	ret = vdpci_core_setup_barmap(vdev, bar);
+	ret = vdpci_bar_prepare(vdev, bar);
 	if (ret)
 		return IOMEM_ERR_PTR(ret);
 	down_read(&vdev->memory_lock);
@@ -142,21 +174,14 @@ void __iomem *vdpci_core_bar_begin_enabled(struct vdpci_core_device *vdev,
 {
 	int ret;
 
-	if (bar < 0 || bar >= PCI_STD_NUM_BARS ||
-	    !(pci_resource_flags(vdev->pdev, bar) & IORESOURCE_MEM))
-		return IOMEM_ERR_PTR(-EINVAL);
-	ret = vdpci_core_setup_barmap(vdev, bar);
+	ret = vdpci_bar_prepare(vdev, bar);
 	if (ret)
 		return IOMEM_ERR_PTR(ret);
-	down_write(&vdev->memory_lock);
+	*cmd = vdpci_memory_lock_and_enable(vdev);
 	if (vdpci_state_d3(vdev->pdev->current_state)) {
-		up_write(&vdev->memory_lock);
+		vdpci_memory_unlock_and_restore(vdev, *cmd);
 		return IOMEM_ERR_PTR(-EIO);
 	}
-	pci_read_config_word(vdev->pdev, PCI_COMMAND, cmd);
-	if (!(*cmd & PCI_COMMAND_MEMORY))
-		pci_write_config_word(vdev->pdev, PCI_COMMAND,
-				      *cmd | PCI_COMMAND_MEMORY);
 	return vdev->barmap[bar];
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_bar_begin_enabled, VFIODEV_PCI_CORE_NS);
@@ -171,9 +196,7 @@ EXPORT_SYMBOL_NS_GPL(vdpci_core_bar_begin_enabled, VFIODEV_PCI_CORE_NS);
  */
 void vdpci_core_bar_end_restore(struct vdpci_core_device *vdev, u16 cmd)
 {
-	if (!(cmd & PCI_COMMAND_MEMORY))
-		pci_write_config_word(vdev->pdev, PCI_COMMAND, cmd);
-	up_write(&vdev->memory_lock);
+	vdpci_memory_unlock_and_restore(vdev, cmd);
 }
 EXPORT_SYMBOL_NS_GPL(vdpci_core_bar_end_restore, VFIODEV_PCI_CORE_NS);
 

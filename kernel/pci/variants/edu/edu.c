@@ -143,8 +143,8 @@ struct vdedu_migf {
  * @resuming: the RESUMING data file, or NULL
  * @log_lock: protects the four below
  * @logging: DMA_LOGGING_START is in force
- * @log_ranges: the tracked IOVA ranges, @log_nranges of them
- * @log_nranges: their number
+ * @log_nodes: the tracked IOVA ranges (an array, freed at stop)
+ * @log_ranges: the same, as an interval tree
  * @dirty: the pages (IOVA >> PAGE_SHIFT) written since last reported
  */
 struct vdedu_device {
@@ -155,8 +155,8 @@ struct vdedu_device {
 	struct vdedu_migf *resuming;
 	struct mutex log_lock;	/* see above */
 	bool logging;
-	struct interval_tree_node *log_ranges;
-	u32 log_nranges;
+	struct interval_tree_node *log_nodes;
+	struct rb_root_cached log_ranges;
 	struct xarray dirty;
 };
 
@@ -592,23 +592,19 @@ static int vdedu_log_mark(struct vdedu_device *edu, u64 iova, u64 len)
 	unsigned long first = iova >> PAGE_SHIFT;
 	unsigned long last = (iova + len - 1) >> PAGE_SHIFT;
 	unsigned long idx;
-	u32 i;
 	int ret;
 
 	lockdep_assert_held(&edu->log_lock);
 	for (idx = first; idx <= last; idx++) {
-		u64 start = (u64)idx << PAGE_SHIFT, end = start + PAGE_SIZE - 1;
+		unsigned long start = idx << PAGE_SHIFT;
 
-		for (i = 0; i < edu->log_nranges; i++) {
-			if (end < edu->log_ranges[i].start ||
-			    start > edu->log_ranges[i].last)
-				continue;
-			ret = xa_err(xa_store(&edu->dirty, idx, xa_mk_value(0),
-					      GFP_KERNEL_ACCOUNT));
-			if (ret)
-				return ret;
-			break;
-		}
+		if (!interval_tree_iter_first(&edu->log_ranges, start,
+					      start + PAGE_SIZE - 1))
+			continue;
+		ret = xa_err(xa_store(&edu->dirty, idx, xa_mk_value(0),
+				      GFP_KERNEL_ACCOUNT));
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -673,16 +669,6 @@ static ssize_t vdedu_write(struct vfiodev_device *vdev, const char __user *buf,
 	return vdpci_core_write(vdev, buf, count, ppos);
 }
 
-static void vdedu_log_stop_locked(struct vdedu_device *edu)
-{
-	lockdep_assert_held(&edu->log_lock);
-	edu->logging = false;
-	kfree(edu->log_ranges);
-	edu->log_ranges = NULL;
-	edu->log_nranges = 0;
-	xa_destroy(&edu->dirty);
-}
-
 /*
  * Tracks at PAGE_SIZE or the larger power of two asked for; the core turns
  * the marks into the page size of each report.
@@ -701,12 +687,6 @@ static int vdedu_log_start(struct vfiodev_device *vdev,
 	copy = kcalloc(nnodes, sizeof(*copy), GFP_KERNEL_ACCOUNT);
 	if (!copy)
 		return -ENOMEM;
-	for (node = interval_tree_iter_first(ranges, 0, ULONG_MAX);
-	     node && i < nnodes; node = interval_tree_iter_next(node, 0,
-								 ULONG_MAX)) {
-		copy[i].start = node->start;
-		copy[i++].last = node->last;
-	}
 
 	mutex_lock(&edu->log_lock);
 	if (edu->logging) {
@@ -714,12 +694,19 @@ static int vdedu_log_start(struct vfiodev_device *vdev,
 		kfree(copy);
 		goto out_unlock;
 	}
+	/* The core's tree lives only for the call: ours, the same ranges. */
+	for (node = interval_tree_iter_first(ranges, 0, ULONG_MAX);
+	     node && i < nnodes;
+	     node = interval_tree_iter_next(node, 0, ULONG_MAX), i++) {
+		copy[i].start = node->start;
+		copy[i].last = node->last;
+		interval_tree_insert(&copy[i], &edu->log_ranges);
+	}
 	if (*page_size <= PAGE_SIZE)
 		*page_size = PAGE_SIZE;
 	else
 		*page_size = roundup_pow_of_two(*page_size);
-	edu->log_ranges = copy;
-	edu->log_nranges = i;
+	edu->log_nodes = copy;
 	edu->logging = true;
 out_unlock:
 	mutex_unlock(&edu->log_lock);
@@ -731,7 +718,11 @@ static int vdedu_log_stop(struct vfiodev_device *vdev)
 	struct vdedu_device *edu = to_edu(vdev);
 
 	mutex_lock(&edu->log_lock);
-	vdedu_log_stop_locked(edu);
+	edu->logging = false;
+	edu->log_ranges = RB_ROOT_CACHED;
+	kfree(edu->log_nodes);
+	edu->log_nodes = NULL;
+	xa_destroy(&edu->dirty);
 	mutex_unlock(&edu->log_lock);
 	return 0;
 }
@@ -776,6 +767,7 @@ static int vdedu_init_dev(struct vfiodev_device *vdev)
 
 	mutex_init(&edu->state_mutex);
 	mutex_init(&edu->log_lock);
+	edu->log_ranges = RB_ROOT_CACHED;
 	xa_init(&edu->dirty);
 	vdev->mig_ops = &vdedu_mig_ops;
 	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY;
