@@ -277,7 +277,7 @@ BAR_ADDR=0xfe000000
 # attention button it powers the slot off, as Linux's pciehp does, and
 # QEMU unplugs the device and closes its cdev.  Then "quit" and the pins.
 run_hotplug() {
-	local name="hot-unplug" started=0 before n cap ctl
+	local name="hot-unplug" started=0 before n cap ctl ok
 
 	before=$(pinned)
 	qt_open || diag "$name: no qtest FIFOs"
@@ -291,23 +291,17 @@ run_hotplug() {
 
 	# BAR0 of the root-bus edu placed, memory decoding on, as firmware
 	# would: QEMU maps its mmap of the region there.
+	ok=0
 	if [ $started = 1 ] &&
 	   cfg_write32 0 $BAR_DEV 0x10 $BAR_ADDR &&
 	   cfg_write16 0 $BAR_DEV 0x04 0x0002 &&
 	   qemu_cmd "info mtree" 3 "$WORK/info-mtree"; then
 		n=$(grep -ciE "^ *0*$(printf '%x' $((BAR_ADDR)))-[0-9a-f]+ .*ramd.*$edu2 BAR 0 mmaps\[0\]" "$WORK/info-mtree")
 		diag "$name: info mtree: $n mmap region(s) of $edu2 BAR 0 at $BAR_ADDR"
-		if [ "$n" -ge 1 ]; then
-			pass "$name: info mtree maps the edu's BAR0 from its region (mmaps[0])"
-		else
+		[ "$n" -ge 1 ] && ok=1 ||
 			grep -i "BAR" "$WORK/info-mtree" | sed 's/^/# | /'
-			fail "$name: info mtree maps the edu's BAR0 from its region (mmaps[0])"
-		fi
-	elif [ $started = 1 ]; then
-		fail "$name: info mtree maps the edu's BAR0 from its region (mmaps[0])"
-	else
-		skip "$name: info mtree maps the edu's BAR0 from its region (mmaps[0])" "qemu did not start"
 	fi
+	outcome $started $ok "$name: info mtree maps the edu's BAR0 from its region (mmaps[0])"
 
 	pinned_while "$name: " "$before" $started
 
@@ -512,13 +506,10 @@ run_migrate() {
 	   qemu_cmd "info status" $((mig_n + 1)) "$WORK/mig-status" &&
 	   grep -q 'status: running' "$WORK/mig-status"; then
 		ok=1
-		pass "$name: destination runs: its edu out of RESUMING"
 	elif [ $started = 1 ]; then
 		diag_file "$WORK/qemu.out"
-		fail "$name: destination runs: its edu out of RESUMING"
-	else
-		skip "$name: destination runs: its edu out of RESUMING" "qemu did not start"
 	fi
+	outcome $started $ok "$name: destination runs: its edu out of RESUMING"
 	if [ $ok = 1 ] && ok=0 &&
 	   qt readl $((BAR_ADDR + 0x04)) && val=$((qt_val)) &&
 	   qt readl $((BAR_ADDR + 0x08)) && fact=$((qt_val)); then
@@ -606,14 +597,8 @@ run_msix() {
 		diag "$name: MSI-X at $(printf '%#x' "$cap"), table $(printf '%#x' "$tbl"); pci_msix_alloc_irq_at() calls after entry 0: $n0, after entry 1: $n1"
 		[ "$n1" -gt "$n0" ] && ok=1
 	fi
-	if [ $ok = 1 ]; then
-		pass "$name: a vector added while MSI-X is on (pci_msix_alloc_irq_at)"
-	elif [ $started = 1 ]; then
-		diag_file "$WORK/qemu.out"
-		fail "$name: a vector added while MSI-X is on (pci_msix_alloc_irq_at)"
-	else
-		skip "$name: a vector added while MSI-X is on (pci_msix_alloc_irq_at)" "qemu did not start"
-	fi
+	[ $ok = 1 ] || [ $started != 1 ] || diag_file "$WORK/qemu.out"
+	outcome $started $ok "$name: a vector added while MSI-X is on (pci_msix_alloc_irq_at)"
 	msix_probe_remove
 	end_qemu "$name" $started "$before"
 	qt_close

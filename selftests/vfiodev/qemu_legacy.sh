@@ -411,39 +411,28 @@ else
 fi
 # Memory and I/O decoding on, as firmware would: QEMU enables its VGA
 # regions with them (off, the range falls through to the VM's RAM).
+ok=0
 if [ $started = 1 ] && cfg_write16 0 $VGA_DEV 0x04 0x0003 &&
    qemu_cmd "info mtree" 3 "$WORK/vga-mtree"; then
 	n=$(grep -cE 'vfio-vga-(mmio@0xa0000|io@0x3b0|io@0x3c0)' "$WORK/vga-mtree")
 	diag "info mtree: $n lines of QEMU's VGA regions"
-	if [ "$n" -ge 3 ]; then
-		pass "info mtree: QEMU's VGA regions (memory, 0x3b0, 0x3c0)"
-	else
+	[ "$n" -ge 3 ] && ok=1 ||
 		grep -iE 'vga|a0000|03b0|03c0' "$WORK/vga-mtree" | sed 's/^/# | /'
-		fail "info mtree: QEMU's VGA regions (memory, 0x3b0, 0x3c0)"
-	fi
-elif [ $started = 1 ]; then
-	fail "info mtree: QEMU's VGA regions (memory, 0x3b0, 0x3c0)"
-else
-	skip "info mtree: QEMU's VGA regions (memory, 0x3b0, 0x3c0)" "qemu did not start"
 fi
+outcome $started $ok "info mtree: QEMU's VGA regions (memory, 0x3b0, 0x3c0)"
 # The device's own text buffer, as this guest reads it (-1 if it cannot).
 vga_text() { devmem 0xb8000 32 2>/dev/null || echo -1; }
+ok=0
 if [ $started = 1 ] && before_text=$(vga_text) &&
    qt readl 0xb8000 && read_text=$((qt_val)) &&
    qt writew 0xb8000 0x1f56 && qt writew 0xb8002 0x1f47 &&
    qt readl 0xb8000; then
 	diag "VGA text at 0xb8000: the device held $before_text, QEMU read $(printf '%#x' $read_text), then $qt_val after writing"
-	if [ $((qt_val)) = $((0x1f471f56)) ] &&
-	   { [ "$before_text" = -1 ] || [ $((before_text)) = $read_text ]; }; then
-		pass "text written at 0xb8000 reads back from the device"
-	else
-		fail "text written at 0xb8000 reads back from the device"
-	fi
-elif [ $started = 1 ]; then
-	fail "text written at 0xb8000 reads back from the device"
-else
-	skip "text written at 0xb8000 reads back from the device" "qemu did not start"
+	[ $((qt_val)) = $((0x1f471f56)) ] &&
+		{ [ "$before_text" = -1 ] || [ $((before_text)) = $read_text ]; } &&
+		ok=1
 fi
+outcome $started $ok "text written at 0xb8000 reads back from the device"
 if [ $started = 1 ]; then
 	qemu_quit "qemu with the VGA device exited 0 on quit"
 else

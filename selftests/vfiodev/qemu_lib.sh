@@ -42,6 +42,18 @@ stop_qemu() {
 	qpid=""
 }
 
+# outcome STARTED OK RESULT: RESULT passes when OK is 1, fails when QEMU
+# started (STARTED 1) and OK is not, and skips when QEMU did not start.
+outcome() {
+	if [ "$2" = 1 ]; then
+		pass "$3"
+	elif [ "$1" = 1 ]; then
+		fail "$3"
+	else
+		skip "$3" "qemu did not start"
+	fi
+}
+
 # --- pinned pages ---------------------------------------------------------
 # Pages pinned in the whole guest, from the mm core's counts of every
 # pin_user_pages() pin and unpin (as guest_pinned_pages() in
