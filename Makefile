@@ -47,7 +47,7 @@ $(B)/env.mk: FORCE
 $(B)/debug-env.mk: $(B)/env.mk kernel/configs/debug.config scripts/debug-kernel.sh
 	@scripts/debug-kernel.sh "$(CACHE)" $(CURDIR)/kernel/configs/debug.config $@ >/dev/null
 
-.PHONY: all modules modules-debug selftests examples initramfs initramfs-debug \
+.PHONY: all modules modules-debug libvfiodev selftests examples initramfs initramfs-debug \
 	check check-debug check-stock demo shell reference uapi-check debug-kernel \
 	install uninstall clean FORCE
 all: modules selftests examples
@@ -82,12 +82,21 @@ $(UAPI)/linux/%.h: $(KCOMMON)/include/uapi/linux/%.h
 uapi-check: $(UAPI_HDRS)
 	$(CC) -fsyntax-only -Wall -Werror -I$(UAPI) -Iuapi uapi/abi_check.c
 
-selftests: $(UAPI_HDRS)
-	$(MAKE) -C selftests/vfiodev OUTPUT=$(B)/tests UAPI_INC=$(UAPI) \
-		VFIODEV_UAPI=$(CURDIR)/uapi KSFT_INC=$(KSFT_INC)
+LIBVFIODEV_MAKE = $(MAKE) -C libvfiodev OUTPUT=$(B)/libvfiodev UAPI_INC=$(UAPI) \
+	VFIODEV_UAPI=$(CURDIR)/uapi
 
-examples: $(UAPI_HDRS)
-	$(MAKE) -C examples OUTPUT=$(B)/bin UAPI_INC=$(UAPI)
+libvfiodev: $(UAPI_HDRS)
+	$(LIBVFIODEV_MAKE)
+
+selftests: $(UAPI_HDRS) libvfiodev
+	$(MAKE) -C selftests/vfiodev OUTPUT=$(B)/tests UAPI_INC=$(UAPI) \
+		VFIODEV_UAPI=$(CURDIR)/uapi KSFT_INC=$(KSFT_INC) \
+		LIBVFIODEV=$(B)/libvfiodev LIBVFIODEV_INC=$(CURDIR)/libvfiodev/include
+
+examples: $(UAPI_HDRS) libvfiodev
+	$(MAKE) -C examples OUTPUT=$(B)/bin UAPI_INC=$(UAPI) \
+		LIBVFIODEV=$(B)/libvfiodev LIBVFIODEV_INC=$(CURDIR)/libvfiodev/include
+	install -m 0755 $(B)/libvfiodev/bin/vfiodev $(B)/bin/vfiodev
 
 GUEST_FILES := scripts/mkinitramfs.sh scripts/guest/init scripts/guest/demo \
 	scripts/guest/dropin-setup
