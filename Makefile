@@ -47,7 +47,7 @@ $(B)/env.mk: FORCE
 $(B)/debug-env.mk: $(B)/env.mk kernel/configs/debug.config scripts/debug-kernel.sh
 	@scripts/debug-kernel.sh "$(CACHE)" $(CURDIR)/kernel/configs/debug.config $@ >/dev/null
 
-.PHONY: all modules modules-debug libvfiodev selftests examples initramfs initramfs-debug \
+.PHONY: all modules modules-debug libvfiodev libvfiodev-stage selftests examples initramfs initramfs-debug \
 	check check-debug check-stock demo shell reference uapi-check debug-kernel \
 	install uninstall clean FORCE
 all: modules selftests examples
@@ -92,6 +92,19 @@ selftests: $(UAPI_HDRS) libvfiodev
 	$(MAKE) -C selftests/vfiodev OUTPUT=$(B)/tests UAPI_INC=$(UAPI) \
 		VFIODEV_UAPI=$(CURDIR)/uapi KSFT_INC=$(KSFT_INC) \
 		LIBVFIODEV=$(B)/libvfiodev LIBVFIODEV_INC=$(CURDIR)/libvfiodev/include
+	$(MAKE) libvfiodev-stage
+
+# A program built the way a user builds one: pkg-config against the staged
+# `make install`, linked to libvfiodev.so.1 (the guest gets the library and
+# the C library it needs).
+STAGE := $(B)/stage
+PKGCONF = PKG_CONFIG_SYSROOT_DIR=$(STAGE) PKG_CONFIG_LIBDIR=$(STAGE)/usr/lib/pkgconfig pkg-config
+
+libvfiodev-stage: libvfiodev
+	rm -rf $(STAGE)
+	$(LIBVFIODEV_MAKE) install DESTDIR=$(STAGE) PREFIX=/usr > /dev/null
+	$(CC) -O2 -Wall -Wextra -Werror -o $(B)/tests/libvfiodev_dyn \
+		selftests/vfiodev/libvfiodev_dyn.c $$($(PKGCONF) --cflags --libs libvfiodev)
 
 examples: $(UAPI_HDRS) libvfiodev
 	$(MAKE) -C examples OUTPUT=$(B)/bin UAPI_INC=$(UAPI) \
@@ -103,11 +116,11 @@ GUEST_FILES := scripts/mkinitramfs.sh scripts/guest/init scripts/guest/demo \
 
 initramfs: modules selftests examples $(GUEST_FILES)
 	scripts/mkinitramfs.sh $(B)/stock/initramfs.cpio.gz $(KMODDIR) \
-		$(B)/stock/kmod $(B)/tests $(B)/bin
+		$(B)/stock/kmod $(B)/tests $(B)/bin $(STAGE)
 
 initramfs-debug: modules-debug selftests examples $(GUEST_FILES)
 	scripts/mkinitramfs.sh $(B)/debug/initramfs.cpio.gz $(DKMODDIR) \
-		$(B)/debug/kmod $(B)/tests $(B)/bin
+		$(B)/debug/kmod $(B)/tests $(B)/bin $(STAGE)
 
 CHECK_ENV = B=$(B) CACHE=$(CACHE) KDIR=$(KDIR) KVER=$(KVER) KIMAGE=$(KIMAGE) KMODDIR=$(KMODDIR) \
 	DKDIR=$(DKDIR) DKREL=$(DKREL) DKIMAGE=$(DKIMAGE) \

@@ -30,7 +30,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 host_pkgs=(build-essential gcc-12 bc kmod cpio xz-utils zstd pahole flex bison
 	   libelf-dev libssl-dev rsync
 	   libelf1 libssl3 zlib1g qemu-system-x86 qemu-utils busybox-static
-	   libnl-3-dev libnl-genl-3-dev pkg-config sparse perl python3
+	   libnl-3-dev libnl-genl-3-dev pkg-config sparse perl python3 groff-base
 	   linux-source-6.12
 	   dkms dpdk dpdk-dev driverctl pciutils)
 

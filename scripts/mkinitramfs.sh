@@ -7,15 +7,18 @@
 # header" line) with their load order, the 9p client modules (same way,
 # for mounting the host's root), the test programs and the examples.
 #
-# Usage: mkinitramfs.sh OUT KMODDIR OURMODS TESTDIR BINDIR
+# Usage: mkinitramfs.sh OUT KMODDIR OURMODS TESTDIR BINDIR [STAGE]
 #   OUT      the .cpio.gz to write
 #   KMODDIR  /lib/modules/KVER of the guest kernel
 #   OURMODS  directory with our .ko files
 #   TESTDIR  directory with the test programs and their "list" (run order)
 #   BINDIR   directory with extra programs for /bin (examples)
+#   STAGE    a staged `make install` of libvfiodev: its shared library goes
+#            to /usr/lib, with the host's C library and dynamic loader, for
+#            the tests' one dynamically linked program
 set -euo pipefail
 
-out=$1 kmoddir=$2 ourmods=$3 testdir=$4 bindir=$5
+out=$1 kmoddir=$2 ourmods=$3 testdir=$4 bindir=$5 stage=${6:-}
 here=$(cd "$(dirname "$0")" && pwd)
 
 root=$(mktemp -d)
@@ -80,6 +83,18 @@ done < "$testdir/list"
 for b in "$bindir"/*; do
 	install -m 0755 "$b" "$root/bin/"
 done
+
+if [ -n "$stage" ]; then
+	mkdir -p "$root/usr/lib"
+	cp -a "$stage"/usr/lib/libvfiodev.so* "$root/usr/lib/"
+	install -m 0755 "$testdir/libvfiodev_dyn" "$root/tests/"
+	# What the dynamically linked test program needs besides libvfiodev.
+	for lib in $(ldd "$testdir/libvfiodev_dyn" | grep -o '/[^ ]*'); do
+		case $lib in *libvfiodev*) continue ;; esac
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+fi
 
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out.tmp"
 mv "$out.tmp" "$out"
