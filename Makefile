@@ -2,8 +2,10 @@
 #
 # vfiodev top-level Makefile.
 #
-#   make demo     boot the guest and drive an edu device through
-#                 /dev/vfio/devices/vfioN
+#   make demo     boot the guest (snoop-control on, then off) and run the
+#                 vfiodev command and the edu and NVMe example drivers on
+#                 libvfiodev, on the path its policy picks and on each
+#                 forced path
 #   make check    every test, in the guest, on both IOMMU configurations,
 #                 on Debian's stock kernel and on the debug kernel
 #   make check-stock / check-debug   the same on one kernel only
@@ -141,8 +143,7 @@ INITRD_stock = initramfs
 INITRD_debug = initramfs-debug
 
 demo: initramfs
-	scripts/run-guest.sh --mode demo --snoop $(SNOOP) --timeout 1800 \
-		--scratch $(B)/nvme.img $(KIMAGE) $(B)/stock/initramfs.cpio.gz
+	@scripts/demo.sh $(B) $(KIMAGE) $(B)/stock/initramfs.cpio.gz
 
 shell: $(INITRD_$(FLAVOUR))
 	scripts/run-guest.sh --mode shell --snoop $(SNOOP) --flavour $(FLAVOUR) \
