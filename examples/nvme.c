@@ -95,6 +95,7 @@
 /* Create I/O CQ / SQ, command dword 11. */
 #define NVME_QUEUE_PHYS_CONTIG	(1u << 0)
 #define NVME_CQ_IRQ_ENABLED	(1u << 1)
+#define NVME_CQ_IV(vector)	((uint32_t)(vector) << 16)
 
 /* The controller's memory page: CC.MPS = 0. */
 #define NVME_PAGE_SHIFT		12
@@ -1071,7 +1072,7 @@ static int create_io_queues(struct nvme *n, bool irq)
 		.opcode = NVME_ADMIN_CREATE_CQ,
 		.prp1 = htole64(q->cq_iova),
 		.cdw10 = htole32((uint32_t)(depth - 1) << 16 | q->qid),
-		.cdw11 = htole32(0u << 16 | (irq ? NVME_CQ_IRQ_ENABLED : 0) |
+		.cdw11 = htole32((irq ? NVME_CQ_IV(0) | NVME_CQ_IRQ_ENABLED : 0) |
 				 NVME_QUEUE_PHYS_CONTIG),
 	};
 	rc = admin(n, &cmd, NULL, "Create I/O Completion Queue");

@@ -69,6 +69,10 @@ else
 	record FAIL "host: uapi ABI equals Linux 6.12 (uapi/abi_check.c)" "$B/uapi-check.log"
 fi
 
+MAKE="$MAKE" scripts/libvfiodev-check.sh "$B" > "$B/libvfiodev-check.out" 2>&1
+cat "$B/libvfiodev-check.out"
+grep -E '^(PASS|FAIL) ' "$B/libvfiodev-check.out" >> "$results"
+
 for f in $(git ls-files 'kernel/*.[ch]' 'uapi/*.h'); do
 	ignore=FILE_PATH_CHANGES
 	# compat.h exists to hold the version checks checkpatch warns about.
@@ -156,6 +160,34 @@ for flavour in "$@"; do
 		cat "$B/verdict.out"
 		grep -E '^(PASS|FAIL|SKIP) ' "$B/verdict.out" >> "$results"
 	done
+done
+
+# libvfiodev's suites on upstream's own modules: the library must work on
+# them too.  Debian's stock kernel has the legacy path only; the debug
+# kernel has upstream's iommufd and cdev, where the coherency is learned on
+# attach (snoop-control on: new path, off: legacy).
+printf '%s\n' libvfiodev libvfiodev_tools > "$B/tests/list-upstream"
+for run in "stock off" "debug on" "debug off"; do
+	set -- $run
+	flavour=$1 snoop=$2
+	case $flavour in
+	stock) image=$KIMAGE stall=600 ;;
+	debug) image=$DKIMAGE stall=900 ;;
+	esac
+	[ -e "$B/$flavour/initramfs.cpio.gz" ] || continue
+	log=$B/guest-$flavour-snoop-$snoop-upstream.log
+	echo "# booting the $flavour guest, snoop-control=$snoop, upstream's modules, libvfiodev's suites (console: $log)"
+	for attempt in 1 2 3; do
+		scripts/run-guest.sh --mode check --flavour "$flavour" --snoop "$snoop" \
+			--stack upstream --env VFIODEV_ONLY=libvfiodev+libvfiodev_tools \
+			--stall "$stall" --scratch "$B/nvme.img" --log "$log" \
+			"$image" "$B/$flavour/initramfs.cpio.gz" > /dev/null 2>&1
+		grep -q '^VFIODEV-GUEST ' "$log" && break
+		mv "$log" "${log%.log}-boot$attempt.log"
+	done
+	scripts/verdict.py "$flavour-snoop-$snoop-upstream" "$log" "$B/tests/list-upstream" > "$B/verdict.out"
+	cat "$B/verdict.out"
+	grep -E '^(PASS|FAIL|SKIP) ' "$B/verdict.out" >> "$results"
 done
 
 pass=$(grep -c '^PASS ' "$results")

@@ -8,6 +8,9 @@
 #   $MODPROBEDIR/vfiodev.conf    what replaces what (dist/modprobe.d)
 #   $UDEVRULESDIR/70-vfiodev.rules  owner and mode of the nodes (dist/udev)
 #   $PREFIX/include/linux/vfiodev.h the uAPI additions, for user space
+#   $PREFIX/lib/libvfiodev.so.1*, .a, pkgconfig/libvfiodev.pc,
+#   $PREFIX/include/vfiodev{.h,/}, $PREFIX/bin/vfiodev, man pages
+#                                libvfiodev, when `make` has built it
 #   $PREFIX/share/vfiodev/installed what was installed, for uninstall
 #
 # Every path is under $DESTDIR.  Without DESTDIR (a real install, as root)
@@ -62,6 +65,41 @@ put() {	# put MODE SRC DST
 	install -m "$1" "$2" "$DESTDIR$3"
 	entries+=("f $3")
 }
+link() {	# link TARGET DST: a symbolic link, removed like a file
+	mkdirs "$(dirname "$2")"
+	ln -sfn "$1" "$DESTDIR$2"
+	entries+=("f $2")
+}
+
+# libvfiodev as `make` built it (build/libvfiodev): library, headers,
+# pkg-config file, command, man pages.
+install_libvfiodev() {
+	local lib=$top/build/libvfiodev libdir=$PREFIX/lib f pc
+	local so=libvfiodev.so.1.0.0
+
+	if [ ! -e "$lib/lib/$so" ] || [ ! -e "$lib/bin/vfiodev" ]; then
+		log "libvfiodev is not built (run make first): not installed"
+		return 0
+	fi
+	put 0755 "$lib/lib/$so" "$libdir/$so"
+	link "$so" "$libdir/libvfiodev.so.1"
+	link libvfiodev.so.1 "$libdir/libvfiodev.so"
+	put 0644 "$lib/lib/libvfiodev.a" "$libdir/libvfiodev.a"
+	pc=$(mktemp)
+	sed -e "s|@PREFIX@|$PREFIX|" -e "s|@LIBDIR@|$libdir|" \
+	    -e "s|@INCLUDEDIR@|$PREFIX/include|" -e "s|@VERSION@|1.0.0|" \
+	    "$top/libvfiodev/libvfiodev.pc.in" > "$pc"
+	put 0644 "$pc" "$libdir/pkgconfig/libvfiodev.pc"
+	rm -f "$pc"
+	put 0644 "$top/libvfiodev/include/vfiodev.h" "$PREFIX/include/vfiodev.h"
+	for f in "$top"/libvfiodev/include/vfiodev/*.h; do
+		put 0644 "$f" "$PREFIX/include/vfiodev/${f##*/}"
+	done
+	put 0755 "$lib/bin/vfiodev" "$PREFIX/bin/vfiodev"
+	for f in "$top"/libvfiodev/man/*.[137]; do
+		put 0644 "$f" "$PREFIX/share/man/man${f##*.}/${f##*/}"
+	done
+}
 
 kernels_with_headers() {
 	local k
@@ -99,6 +137,7 @@ do_install() {
 	put 0644 "$top/dist/modprobe.d/vfiodev.conf" "$MODPROBEDIR/vfiodev.conf"
 	put 0644 "$top/dist/udev/70-vfiodev.rules" "$UDEVRULESDIR/70-vfiodev.rules"
 	put 0644 "$top/uapi/linux/vfiodev.h" "$PREFIX/include/linux/vfiodev.h"
+	install_libvfiodev
 	entries+=("f $manifest_path")
 
 	[ -z "$DESTDIR" ] || return 0
@@ -115,6 +154,7 @@ do_install() {
 	for k in $kvers; do
 		dkms install "vfiodev/$version" -k "$k"
 	done
+	ldconfig 2>/dev/null || true
 	if command -v udevadm > /dev/null && udevadm control --reload 2>/dev/null; then
 		udevadm trigger --subsystem-match=misc --subsystem-match=vfio \
 			--subsystem-match=vfio-dev || true

@@ -44,6 +44,8 @@ struct vfiodev_device {
 	char bdf[16];
 	char cdev[16];
 	struct vfio_device_info info;
+	/* Region info, fetched once: register access is one syscall. */
+	struct vfio_region_info *regions;
 	struct vfiodev_irq irqs[NR_IRQ_INDEXES];
 	struct {
 		void *addr;
@@ -190,6 +192,13 @@ static int device_finish(struct vfiodev_device *dev)
 	dev->info.argsz = sizeof(dev->info);
 	if (ioctl(dev->fd, VFIO_DEVICE_GET_INFO, &dev->info))
 		return -errno;
+	/* A bound on what a device may claim: VFIO's PCI regions and then some. */
+	if (dev->info.num_regions > 64)
+		dev->info.num_regions = 64;
+	dev->regions = calloc(dev->info.num_regions ? dev->info.num_regions : 1,
+			      sizeof(*dev->regions));
+	if (!dev->regions)
+		return -ENOMEM;
 	vd_info(dev->as->ctx, "%s: %s path: %s",
 		dev->bdf[0] ? dev->bdf : dev->cdev, vfiodev_path_str(dev->path),
 		vfiodev_reason_str(dev->reason));
@@ -215,6 +224,7 @@ static void device_free(struct vfiodev_device *dev)
 		close(dev->fd);
 	if (dev->group)
 		vfiodev_as_group_put(dev->as, dev->group);
+	free(dev->regions);
 	free(dev);
 }
 
@@ -504,13 +514,24 @@ VFIODEV_EXPORT int vfiodev_device_get_info(struct vfiodev_device *dev,
 static int region_info(struct vfiodev_device *dev, unsigned int index,
 		       struct vfio_region_info *ri)
 {
+	struct vfio_region_info *c;
+
 	if (index >= dev->info.num_regions)
 		return -EINVAL;
-	memset(ri, 0, sizeof(*ri));
-	ri->argsz = sizeof(*ri);
-	ri->index = index;
-	if (ioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, ri))
-		return -errno;
+	c = &dev->regions[index];
+	if (!c->argsz) {
+		struct vfio_region_info q = {
+			.argsz = sizeof(q),
+			.index = index,
+		};
+
+		if (ioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, &q))
+			return -errno;
+		/* Regions do not change while the device is open. */
+		*c = q;
+		c->argsz = sizeof(q);
+	}
+	*ri = *c;
 	return 0;
 }
 

@@ -27,7 +27,10 @@ extern "C" {
 #define VFIODEV_VERSION_MAJOR	1
 #define VFIODEV_VERSION_MINOR	0
 
-/* True when the headers a program was built with are at least MAJOR.MINOR. */
+/*
+ * True when the headers a program is built with have major version MAJOR
+ * and a minor version of at least MINOR.
+ */
 #define VFIODEV_CHECK_VERSION(major, minor)				\
 	(VFIODEV_VERSION_MAJOR == (major) &&				\
 	 VFIODEV_VERSION_MINOR >= (minor))

@@ -3,7 +3,8 @@
  * libvfiodev: devices, their regions, interrupts and reset.
  *
  * A device is opened on an address space, through the path the address
- * space's policy chooses.  Region access (vfiodev_region_read/write,
+ * space's policy chooses.  Region and configuration data are the device's
+ * bytes as they are (PCI is little-endian).  Region access (vfiodev_region_read/write,
  * vfiodev_config_read/write) and vfiodev_irq_wait() are thread-safe with
  * respect to each other and to any call other than vfiodev_device_close()
  * of that device.
@@ -223,6 +224,8 @@ int vfiodev_config_write(struct vfiodev_device *dev, uint64_t off,
  * @addr: the mapping of the whole region
  *
  * The mapping lasts until vfiodev_region_munmap() or the device's close.
+ * Touching it while the device's memory decoding is off (PCI command
+ * register bit 1) raises SIGBUS: turn decoding on first.
  *
  * Return: 0; -EINVAL for a bad index or @prot; -EOPNOTSUPP when the region
  * cannot be mapped (the driver traps it: use vfiodev_region_read/write);

@@ -106,8 +106,8 @@ int vfiodev_as_iova_ranges(struct vfiodev_as *as,
 /**
  * vfiodev_dma_map() - map user memory for DMA
  * @as: the address space
- * @vaddr: start, page aligned
- * @len: length, a non-zero multiple of the page size
+ * @vaddr: start, 4 KiB aligned
+ * @len: length, a non-zero multiple of 4 KiB
  * @iova: in: the IOVA with VFIODEV_DMA_FIXED_IOVA; out: the IOVA used
  * @flags: VFIODEV_DMA_READ and/or VFIODEV_DMA_WRITE (0 means both), and at
  *	most one of VFIODEV_DMA_FIXED_IOVA and VFIODEV_DMA_KERNEL_IOVA
@@ -134,7 +134,8 @@ int vfiodev_dma_map(struct vfiodev_as *as, void *vaddr, size_t len,
 /**
  * vfiodev_dma_unmap() - unmap an IOVA range
  * @as: the address space
- * @iova: start of the range
+ * @iova: start of the range (any alignment: only whole mappings inside it
+ *	count)
  * @len: length of the range, non-zero
  * @flags: 0 or VFIODEV_DMA_UNMAP_SPARSE
  * @unmapped: if not NULL, the number of bytes unmapped, also on failure
@@ -205,7 +206,7 @@ enum vfiodev_mem_backing {
  * @len: length, non-zero; the allocation is rounded up to a multiple of
  *	2 MiB whatever backs it
  * @flags: 0 or VFIODEV_MEM_* flags
- * @addr: the memory, zeroed, 2 MiB aligned when huge pages back it
+ * @addr: the memory, zeroed, 2 MiB aligned
  * @backing: if not NULL, what backs it
  *
  * Tries 2 MiB hugetlb pages (MAP_HUGETLB), then 2 MiB aligned memory with
@@ -226,7 +227,7 @@ int vfiodev_mem_alloc(size_t len, unsigned int flags, void **addr,
  * Unmap it from every address space first; otherwise it stays pinned by
  * those mappings until they go.
  *
- * Return: 0; -EINVAL for a misaligned @addr.
+ * Return: 0; -EINVAL for an @addr that is not 2 MiB aligned, or @len 0.
  */
 int vfiodev_mem_free(void *addr, size_t len);
 

@@ -66,7 +66,8 @@ int vfiodev_pci_get_info(struct vfiodev_ctx *ctx, const char *name,
  * @info: one device; valid during the call only
  * @opaque: the pointer given to vfiodev_pci_for_each()
  *
- * Return: 0 to go on; anything else stops the walk and is returned.
+ * Return: 0 to go on; anything else stops the walk and is returned (use
+ * positive values, so that they cannot be taken for the library's -errno).
  */
 typedef int (*vfiodev_pci_fn)(const struct vfiodev_pci_info *info,
 			      void *opaque);
