@@ -190,7 +190,7 @@ static int cmd_info(struct vfiodev_ctx *ctx, int argc, char **argv)
 	struct vfiodev_device *dev;
 	enum vfiodev_path path;
 	struct vfiodev_as *as;
-	unsigned int i;
+	unsigned int i, shown;
 	int rc, nr;
 
 	if (argc != 2) {
@@ -229,14 +229,14 @@ static int cmd_info(struct vfiodev_ctx *ctx, int argc, char **argv)
 		       coherent_str(di.coherent), di.flags);
 		printf("regions\n");
 	}
-	for (i = 0; i < di.num_regions; i++) {
+	for (i = 0, shown = 0; i < di.num_regions; i++) {
 		struct vfiodev_region_info ri;
 
 		if (vfiodev_region_get_info(dev, i, &ri, sizeof(ri)) || !ri.size)
 			continue;
 		if (json)
 			printf("%s{\"index\": %u, \"name\": \"%s\", \"size\": %llu, \"read\": %s, \"write\": %s, \"mmap\": %s}",
-			       i ? ", " : "", i, region_name(i),
+			       shown++ ? ", " : "", i, region_name(i),
 			       (unsigned long long)ri.size,
 			       ri.flags & VFIODEV_REGION_READ ? "true" : "false",
 			       ri.flags & VFIODEV_REGION_WRITE ? "true" : "false",
@@ -249,14 +249,15 @@ static int cmd_info(struct vfiodev_ctx *ctx, int argc, char **argv)
 			       ri.flags & VFIODEV_REGION_MMAP ? "m" : "-");
 	}
 	printf(json ? "], \"irqs\": [" : "interrupts\n");
-	for (i = 0; i < di.num_irqs; i++) {
+	for (i = 0, shown = 0; i < di.num_irqs; i++) {
 		struct vfiodev_irq_info ii;
 
 		if (vfiodev_irq_get_info(dev, i, &ii, sizeof(ii)))
 			continue;
 		if (json)
 			printf("%s{\"index\": %u, \"name\": \"%s\", \"count\": %u, \"flags\": %u}",
-			       i ? ", " : "", i, irq_name(i), ii.count, ii.flags);
+			       shown++ ? ", " : "", i, irq_name(i), ii.count,
+			       ii.flags);
 		else
 			printf("  %-2u %-6s %4u vectors%s%s\n", i, irq_name(i),
 			       ii.count,

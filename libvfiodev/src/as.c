@@ -10,7 +10,7 @@
  * On the legacy path a group stays in the container while it is the last
  * one and mappings exist, even with no device of it open: type1 drops every
  * mapping when the last group leaves, and the caller's mappings must
- * outlive a device's close.
+ * outlive a device's close.  The unmap of the last mapping lets it go.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -357,6 +357,22 @@ err_close:
 	return rc;
 }
 
+/* The last group of the container leaves: type1 forgets the IOMMU. */
+static void group_release_last_locked(struct vfiodev_as *as)
+{
+	struct vfiodev_group *grp = as->groups;
+
+	as->groups = NULL;
+	ioctl(grp->fd, VFIO_GROUP_UNSET_CONTAINER);
+	close(grp->fd);
+	free(grp);
+	as->iommu_set = false;
+	as->nr_free = 0;
+	free(as->ranges);
+	as->ranges = NULL;
+	as->nr_ranges = 0;
+}
+
 void vfiodev_as_group_put(struct vfiodev_as *as, struct vfiodev_group *grp)
 {
 	struct vfiodev_group **p;
@@ -654,8 +670,13 @@ VFIODEV_EXPORT int vfiodev_dma_map(struct vfiodev_as *as, void *vaddr,
 			vfiodev_iova_free(as, at, len);
 		goto out_unlock;
 	}
-	if (!allocated)
-		vfiodev_iova_reserve(as, at, len);
+	if (!allocated) {
+		rc = vfiodev_iova_reserve(as, at, len);
+		if (rc) {
+			kernel_unmap(as, at, len);
+			goto out_unlock;
+		}
+	}
 	map->iova = at;
 	map->vaddr = va;
 	map->len = len;
@@ -714,7 +735,7 @@ VFIODEV_EXPORT int vfiodev_dma_unmap(struct vfiodev_as *as, uint64_t iova,
 {
 	struct vfiodev_map **maps = NULL;
 	size_t n = 0, cap = 0, i;
-	uint64_t covered = 0;
+	uint64_t covered = 0, first = UINT64_MAX, last = 0;
 	int64_t done;
 	int rc;
 
@@ -731,14 +752,20 @@ VFIODEV_EXPORT int vfiodev_dma_unmap(struct vfiodev_as *as, uint64_t iova,
 	rc = collect(as, iova, iova + (len - 1), &maps, &n, &cap);
 	if (rc)
 		goto out_unlock;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		covered += maps[i]->len;
+		if (maps[i]->iova < first)
+			first = maps[i]->iova;
+		if (maps[i]->iova + (maps[i]->len - 1) > last)
+			last = maps[i]->iova + (maps[i]->len - 1);
+	}
 	if (!covered ||
 	    (covered != len && !(flags & VFIODEV_DMA_UNMAP_SPARSE))) {
 		rc = -ENOENT;
 		goto out_unlock;
 	}
-	done = kernel_unmap(as, iova, len);
+	/* Exactly the mappings' span: type1 wants it IOMMU-page aligned. */
+	done = kernel_unmap(as, first, last - first + 1);
 	if (done < 0) {
 		rc = (int)done;
 		vd_err(as->ctx, "unmap of [0x%llx, +0x%zx) failed: %s",
@@ -757,6 +784,10 @@ VFIODEV_EXPORT int vfiodev_dma_unmap(struct vfiodev_as *as, uint64_t iova,
 		       (unsigned long long)covered);
 		rc = -EIO;
 	}
+	/* The group kept only for the mappings can go now (see top). */
+	if (!as->nr_maps && as->groups && !as->groups->next &&
+	    !as->groups->users)
+		group_release_last_locked(as);
 out_unlock:
 	pthread_mutex_unlock(&as->lock);
 	free(maps);

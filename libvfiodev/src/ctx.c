@@ -72,7 +72,7 @@ static int parse_policy(const char *s, enum vfiodev_path *out)
 {
 	if (!strcmp(s, "auto"))
 		*out = VFIODEV_PATH_AUTO;
-	else if (!strcmp(s, "cdev") || !strcmp(s, "new"))
+	else if (!strcmp(s, "cdev"))
 		*out = VFIODEV_PATH_CDEV;
 	else if (!strcmp(s, "legacy"))
 		*out = VFIODEV_PATH_LEGACY;

@@ -178,7 +178,11 @@ static int open_learning(struct vfiodev_device *dev, bool cdev_ok)
 		dev->group = NULL;
 		vfiodev_as_unbind_path(as);
 		dev->reason = VFIODEV_REASON_ATTACH_COHERENT;
-		return open_cdev(dev);
+		rc = open_cdev(dev);
+		/* What the attach showed, where the new path does not tell. */
+		if (!rc && dev->coherent < 0)
+			dev->coherent = 1;
+		return rc;
 	}
 	dev->reason = cc == 1 ? VFIODEV_REASON_NO_CDEV :
 		      VFIODEV_REASON_ATTACH_NONCOHERENT;
@@ -189,6 +193,10 @@ static int open_learning(struct vfiodev_device *dev, bool cdev_ok)
 
 static int device_finish(struct vfiodev_device *dev)
 {
+	unsigned int i;
+
+	if (dev->group_id < 0)
+		dev->group_id = -1;
 	dev->info.argsz = sizeof(dev->info);
 	if (ioctl(dev->fd, VFIO_DEVICE_GET_INFO, &dev->info))
 		return -errno;
@@ -199,6 +207,19 @@ static int device_finish(struct vfiodev_device *dev)
 			      sizeof(*dev->regions));
 	if (!dev->regions)
 		return -ENOMEM;
+	/* Once, at open: region access is then one syscall and no state
+	 * changes under the thread-safe calls.  An index the driver does not
+	 * describe stays unknown (argsz 0). */
+	for (i = 0; i < dev->info.num_regions; i++) {
+		struct vfio_region_info *ri = &dev->regions[i];
+
+		ri->argsz = sizeof(*ri);
+		ri->index = i;
+		if (ioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, ri))
+			ri->argsz = 0;
+		else
+			ri->argsz = sizeof(*ri);
+	}
 	vd_info(dev->as->ctx, "%s: %s path: %s",
 		dev->bdf[0] ? dev->bdf : dev->cdev, vfiodev_path_str(dev->path),
 		vfiodev_reason_str(dev->reason));
@@ -292,6 +313,11 @@ VFIODEV_EXPORT int vfiodev_device_open(struct vfiodev_as *as,
 			rc = -EINVAL;
 			goto err_free;
 		}
+	} else if (is_cdev && as->policy == VFIODEV_PATH_LEGACY) {
+		vd_err(ctx, "%s: a cdev cannot take the legacy path (%s)", name,
+		       vfiodev_reason_str(as->policy_reason));
+		rc = -EINVAL;
+		goto err_free;
 	} else if (is_cdev) {
 		path = VFIODEV_PATH_CDEV;
 		dev->reason = VFIODEV_REASON_CDEV_NAME;
@@ -366,6 +392,7 @@ VFIODEV_EXPORT int vfiodev_device_open_fd(struct vfiodev_as *as, int fd,
 {
 	enum vfiodev_path path, before;
 	struct vfiodev_device *dev;
+	char norm[16];
 	int rc, dfd;
 
 	if (!as || !out)
@@ -376,7 +403,7 @@ VFIODEV_EXPORT int vfiodev_device_open_fd(struct vfiodev_as *as, int fd,
 			return -EINVAL;
 		path = VFIODEV_PATH_CDEV;
 	} else if (flags == VFIODEV_DEVICE_FD_GROUP) {
-		if (!bdf || vfiodev_bdf_valid(bdf))
+		if (!bdf || vfiodev_bdf_normalise(bdf, norm))
 			return -EINVAL;
 		path = VFIODEV_PATH_LEGACY;
 	} else {
@@ -405,7 +432,7 @@ VFIODEV_EXPORT int vfiodev_device_open_fd(struct vfiodev_as *as, int fd,
 			rc = cdev_bind_attach(dev);
 		}
 	} else {
-		strcpy(dev->bdf, bdf);
+		strcpy(dev->bdf, norm);
 		rc = vfiodev_as_bind_path(as, path);
 		if (rc)
 			close(dfd);
@@ -511,27 +538,13 @@ VFIODEV_EXPORT int vfiodev_device_get_info(struct vfiodev_device *dev,
 	return 0;
 }
 
+/* From the cache filled at open: regions do not change while it is open. */
 static int region_info(struct vfiodev_device *dev, unsigned int index,
 		       struct vfio_region_info *ri)
 {
-	struct vfio_region_info *c;
-
-	if (index >= dev->info.num_regions)
+	if (index >= dev->info.num_regions || !dev->regions[index].argsz)
 		return -EINVAL;
-	c = &dev->regions[index];
-	if (!c->argsz) {
-		struct vfio_region_info q = {
-			.argsz = sizeof(q),
-			.index = index,
-		};
-
-		if (ioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, &q))
-			return -errno;
-		/* Regions do not change while the device is open. */
-		*c = q;
-		c->argsz = sizeof(q);
-	}
-	*ri = *c;
+	*ri = dev->regions[index];
 	return 0;
 }
 
@@ -719,7 +732,18 @@ VFIODEV_EXPORT int vfiodev_irq_enable(struct vfiodev_device *dev,
 			goto err_close;
 		}
 	}
-	/* Another vector count needs the index off first (VFIO's rule). */
+	/* The same vectors take new eventfds in place: nothing is lost if
+	 * that fails.  Another count needs the index off first (VFIO's rule). */
+	if (dev->irqs[index].count == count) {
+		rc = set_irqs(dev, VFIO_IRQ_SET_DATA_EVENTFD |
+			      VFIO_IRQ_SET_ACTION_TRIGGER, index, 0, count, mine);
+		if (rc)
+			goto err_close;
+		irq_release(dev, index);
+		dev->irqs[index].fds = mine;
+		dev->irqs[index].count = count;
+		return 0;
+	}
 	if (dev->irqs[index].count) {
 		rc = set_irqs(dev, VFIO_IRQ_SET_DATA_NONE |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, index, 0, 0, NULL);

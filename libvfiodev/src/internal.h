@@ -131,6 +131,7 @@ void vfiodev_iova_free(struct vfiodev_as *as, uint64_t iova, uint64_t len);
 int vfiodev_parse_name(const char *name, char bdf[16], bool *is_cdev,
 		       char cdev[16]);
 int vfiodev_bdf_valid(const char *bdf);
+int vfiodev_bdf_normalise(const char *in, char bdf[16]);
 int vfiodev_sysfs_read(const char *path, char *buf, size_t len);
 int vfiodev_sysfs_write(const char *path, const char *val);
 int vfiodev_sysfs_group(const char *bdf);

@@ -226,10 +226,14 @@ int vfiodev_iova_set_ranges(struct vfiodev_as *as,
 	as->nr_free = 0;
 	for (i = 0; i < n; i++) {
 		uint64_t start = (r[i].start + SZ_4K - 1) & ~(SZ_4K - 1);
-		uint64_t last = ((r[i].last + 1) & ~(SZ_4K - 1)) - 1;
+		uint64_t last = r[i].last;
 
-		if (r[i].last == UINT64_MAX)
-			last = UINT64_MAX;
+		/* Whole pages only: a window with none is skipped. */
+		if (last != UINT64_MAX) {
+			if (((last + 1) & ~(SZ_4K - 1)) == 0)
+				continue;
+			last = ((last + 1) & ~(SZ_4K - 1)) - 1;
+		}
 		if (start < SZ_4K)
 			start = SZ_4K;
 		if (start < r[i].start || last < start)

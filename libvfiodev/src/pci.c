@@ -124,11 +124,11 @@ static int pci_path(char *path, size_t len, const char *bdf, const char *file)
 	return snprintf(path, len, VFIODEV_SYSFS_PCI "/%s/%s", bdf, file);
 }
 
-static int check_bdf(const char *bdf)
+static int check_bdf(const char *in, char bdf[16])
 {
 	char path[PATH_MAX];
 
-	if (!bdf || vfiodev_bdf_valid(bdf))
+	if (!in || vfiodev_bdf_normalise(in, bdf))
 		return -EINVAL;
 	snprintf(path, sizeof(path), VFIODEV_SYSFS_PCI "/%s", bdf);
 	return vfiodev_node_exists(path) ? 0 : -ENOENT;
@@ -148,15 +148,15 @@ static int unbind_current(struct vfiodev_ctx *ctx, const char *bdf)
 	return rc;
 }
 
-VFIODEV_EXPORT int vfiodev_pci_bind(struct vfiodev_ctx *ctx, const char *bdf,
+VFIODEV_EXPORT int vfiodev_pci_bind(struct vfiodev_ctx *ctx, const char *name,
 				    const char *driver)
 {
-	char path[PATH_MAX], drv[64];
+	char path[PATH_MAX], drv[64], bdf[16];
 	int rc;
 
 	if (!ctx)
 		return -EINVAL;
-	rc = check_bdf(bdf);
+	rc = check_bdf(name, bdf);
 	if (rc)
 		return rc;
 	if (!driver)
@@ -196,14 +196,15 @@ err_clear:
 	return rc;
 }
 
-VFIODEV_EXPORT int vfiodev_pci_unbind(struct vfiodev_ctx *ctx, const char *bdf)
+VFIODEV_EXPORT int vfiodev_pci_unbind(struct vfiodev_ctx *ctx,
+				      const char *name)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], bdf[16];
 	int rc;
 
 	if (!ctx)
 		return -EINVAL;
-	rc = check_bdf(bdf);
+	rc = check_bdf(name, bdf);
 	if (rc)
 		return rc;
 	rc = unbind_current(ctx, bdf);

@@ -40,7 +40,7 @@ int vfiodev_bdf_valid(const char *bdf)
 	return 0;
 }
 
-static int bdf_normalise(const char *in, char bdf[16])
+int vfiodev_bdf_normalise(const char *in, char bdf[16])
 {
 	size_t i, n = strlen(in);
 
@@ -111,7 +111,7 @@ int vfiodev_parse_name(const char *name, char bdf[16], bool *is_cdev,
 		if (!realpath(name, real))
 			return -ENOENT;
 		base = strrchr(real, '/') + 1;
-		if (bdf_normalise(base, bdf))
+		if (vfiodev_bdf_normalise(base, bdf))
 			return -EINVAL;
 		/* It must be the PCI device of that address, not a look-alike. */
 		snprintf(path, sizeof(path), VFIODEV_SYSFS_PCI "/%s", bdf);
@@ -119,7 +119,7 @@ int vfiodev_parse_name(const char *name, char bdf[16], bool *is_cdev,
 			return -EINVAL;
 		return 0;
 	}
-	rc = bdf_normalise(name, bdf);
+	rc = vfiodev_bdf_normalise(name, bdf);
 	if (rc)
 		return rc;
 	snprintf(path, sizeof(path), VFIODEV_SYSFS_PCI "/%s", bdf);

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -408,6 +409,8 @@ TEST(pci_info_and_walk)
 	EXPECT_STREQ(edu[0], pi.bdf);
 	ASSERT_EQ(0, vfiodev_pci_get_info(ctx, edu[0] + 5, &pi, sizeof(pi)));
 	EXPECT_STREQ(edu[0], pi.bdf);
+	ASSERT_EQ(0, vfiodev_pci_get_info(ctx, "0000:00:1F.0", &pi, sizeof(pi)));
+	EXPECT_STREQ("0000:00:1f.0", pi.bdf);
 	/* A forced policy is what "auto" reports then. */
 	ASSERT_EQ(0, vfiodev_ctx_set_path(ctx, VFIODEV_PATH_LEGACY));
 	ASSERT_EQ(0, vfiodev_pci_get_info(ctx, edu[0], &pi, sizeof(pi)));
@@ -484,10 +487,13 @@ TEST(pci_bind_unbind)
 
 /* --- the path policy --------------------------------------------------- */
 
+static int last_coherent;
+
 static enum vfiodev_path open_path(struct __test_metadata *_metadata,
 				   struct vfiodev_ctx *ctx, const char *name,
 				   enum vfiodev_reason *reason)
 {
+	struct vfiodev_device_info di;
 	struct vfiodev_device *dev;
 	enum vfiodev_path path;
 	struct vfiodev_as *as;
@@ -500,6 +506,8 @@ static enum vfiodev_path open_path(struct __test_metadata *_metadata,
 	}
 	path = vfiodev_device_path(dev, reason);
 	EXPECT_EQ(path, vfiodev_as_path(as));
+	EXPECT_EQ(0, vfiodev_device_get_info(dev, &di, sizeof(di)));
+	last_coherent = di.coherent;
 	vfiodev_device_close(dev);
 	vfiodev_as_destroy(as);
 	return path;
@@ -530,6 +538,8 @@ TEST(path_auto)
 		EXPECT_EQ(coherent ? VFIODEV_REASON_ATTACH_COHERENT :
 				     VFIODEV_REASON_ATTACH_NONCOHERENT, reason);
 	}
+	/* However it was learned, the device knows its coherency. */
+	EXPECT_EQ(coherent, last_coherent);
 	TH_LOG("snoop-control %s: auto took the %s path: %s",
 	       coherent ? "on" : "off", vfiodev_path_str(p),
 	       vfiodev_reason_str(reason));
@@ -560,6 +570,19 @@ TEST(path_forced_and_env)
 	ASSERT_EQ(0, vfiodev_ctx_set_path(ctx, VFIODEV_PATH_LEGACY));
 	EXPECT_EQ(VFIODEV_PATH_LEGACY, open_path(_metadata, ctx, edu[0], &reason));
 	EXPECT_EQ(VFIODEV_REASON_FORCED, reason);
+	if (have_cdev_path()) {
+		struct vfiodev_device *dev = NULL;
+		struct vfiodev_pci_info pi;
+		char name[64];
+
+		/* A cdev name cannot take a forced legacy path. */
+		ASSERT_EQ(0, vfiodev_pci_get_info(ctx, edu[0], &pi, sizeof(pi)));
+		snprintf(name, sizeof(name), "/dev/vfio/devices/%s", pi.cdev);
+		ASSERT_EQ(0, vfiodev_as_create(ctx, &as));
+		EXPECT_EQ(-EINVAL, vfiodev_device_open(as, name, &dev));
+		EXPECT_EQ(VFIODEV_PATH_AUTO, vfiodev_as_path(as));
+		vfiodev_as_destroy(as);
+	}
 	ASSERT_EQ(0, vfiodev_ctx_set_path(ctx, VFIODEV_PATH_CDEV));
 	if (have_cdev_path()) {
 		EXPECT_EQ(VFIODEV_PATH_CDEV, open_path(_metadata, ctx, edu[0],
@@ -812,6 +835,7 @@ TEST_F(dev, regions)
 
 TEST_F(dev, irqs)
 {
+	struct pollfd pfd = { .events = POLLIN };
 	struct vfiodev_irq_info ii;
 	uint64_t n = 0, val;
 	int efd, fd;
@@ -862,17 +886,25 @@ TEST_F(dev, irqs)
 	EXPECT_EQ(-ENOENT, vfiodev_irq_fd(self->dev, VFIODEV_IRQ_MSI, 0));
 
 	/* The caller's own eventfd, duplicated. */
-	efd = eventfd(0, EFD_CLOEXEC);
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ASSERT_LE(0, efd);
 	ASSERT_EQ(0, vfiodev_irq_enable(self->dev, VFIODEV_IRQ_MSI, 1, &efd));
 	EXPECT_NE(efd, vfiodev_irq_fd(self->dev, VFIODEV_IRQ_MSI, 0));
 	edu_wr(self->dev, EDU_IRQ_RAISE, 0x41, 4);
+	pfd.fd = efd;
+	ASSERT_EQ(1, poll(&pfd, 1, 20000));
 	ASSERT_EQ(8, read(efd, &val, 8));
 	EXPECT_EQ(1, val);
 	edu_wr(self->dev, EDU_IRQ_ACK, 0x41, 4);
+	/* Enabled again with the same count: the new eventfd takes over. */
+	ASSERT_EQ(0, vfiodev_irq_enable(self->dev, VFIODEV_IRQ_MSI, 1, NULL));
+	edu_wr(self->dev, EDU_IRQ_RAISE, 0x42, 4);
+	ASSERT_EQ(0, vfiodev_irq_wait(self->dev, VFIODEV_IRQ_MSI, 0, 20000, &n));
+	EXPECT_EQ(-1, read(efd, &val, 8));	/* the old one saw nothing */
+	edu_wr(self->dev, EDU_IRQ_ACK, 0x42, 4);
 	EXPECT_EQ(0, vfiodev_irq_disable(self->dev, VFIODEV_IRQ_MSI));
 	/* Still the caller's, still open. */
-	EXPECT_EQ(0, fcntl(efd, F_GETFD) & ~FD_CLOEXEC);
+	EXPECT_LE(0, fcntl(efd, F_GETFD));
 	close(efd);
 
 	/* INTx: masking and unmasking; left enabled for close to undo. */
@@ -1017,7 +1049,10 @@ TEST_F(dev, dma)
 	/* Freed IOVAs are used again. */
 	ASSERT_EQ(0, vfiodev_dma_map(self->as, m + SZ_2M, SZ_2M, &k, 0));
 	EXPECT_EQ(iova, k);
-	EXPECT_EQ(0, vfiodev_dma_unmap(self->as, k, SZ_2M, 0, NULL));
+	/* A sparse range of any alignment around whole mappings. */
+	EXPECT_EQ(0, vfiodev_dma_unmap(self->as, k - 0x800, SZ_2M + 0x1000,
+				       VFIODEV_DMA_UNMAP_SPARSE, &done));
+	EXPECT_EQ(SZ_2M, done);
 	EXPECT_EQ(0, vfiodev_mem_free(m, len));
 }
 
@@ -1071,6 +1106,38 @@ TEST_F(dev, close_with_maps)
 	vfiodev_mem_free(m, SZ_2M);
 	EXPECT_EQ(self->pinned, guest_pinned_pages());
 	pci_release(self->bdf[0]);
+}
+
+/*
+ * Legacy path: the group stays in the container for the mappings after its
+ * device closed (another process cannot have it), and the unmap of the
+ * last mapping lets it go.
+ */
+TEST_F(dev, group_kept_for_mappings)
+{
+	uint64_t iova;
+	uint8_t *m;
+	int gfd;
+
+	if (variant->path != VFIODEV_PATH_LEGACY)
+		SKIP(return, "the new path holds no group");
+	ASSERT_EQ(0, vfiodev_mem_alloc(SZ_2M, 0, (void **)&m, NULL));
+	ASSERT_EQ(0, vfiodev_dma_map(self->as, m, SZ_2M, &iova, 0));
+	vfiodev_device_close(self->dev);
+	self->dev = NULL;
+	EXPECT_EQ(-EBUSY, vfio_group_open(self->bdf[0]));
+	EXPECT_EQ(0, vfiodev_dma_iova(self->as, m, 4096, &iova));
+	EXPECT_EQ(0, vfiodev_dma_unmap(self->as, iova, SZ_2M, 0, NULL));
+	gfd = vfio_group_open(self->bdf[0]);
+	EXPECT_LE(0, gfd);
+	if (gfd >= 0)
+		close(gfd);
+	/* And the address space takes a device again. */
+	ASSERT_EQ(0, vfiodev_device_open(self->as, self->bdf[0], &self->dev));
+	ASSERT_EQ(0, vfiodev_dma_map(self->as, m, SZ_2M, &iova, 0));
+	EXPECT_TRUE(edu_roundtrip(self->dev, m, iova, m + 4096, iova + 4096, 10));
+	EXPECT_EQ(0, vfiodev_dma_unmap(self->as, iova, SZ_2M, 0, NULL));
+	vfiodev_mem_free(m, SZ_2M);
 }
 
 /* Thread-safety of the mapping calls: two threads map and unmap at once. */

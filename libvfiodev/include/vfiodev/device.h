@@ -5,9 +5,10 @@
  * A device is opened on an address space, through the path the address
  * space's policy chooses.  Region and configuration data are the device's
  * bytes as they are (PCI is little-endian).  Region access (vfiodev_region_read/write,
- * vfiodev_config_read/write) and vfiodev_irq_wait() are thread-safe with
- * respect to each other and to any call other than vfiodev_device_close()
- * of that device.
+ * vfiodev_config_read/write) and vfiodev_irq_wait() are thread-safe: they
+ * may run at once with each other and with the DMA calls, but not with
+ * vfiodev_irq_enable(), vfiodev_irq_disable() or vfiodev_device_close() of
+ * that device.
  */
 #ifndef VFIODEV_DEVICE_H
 #define VFIODEV_DEVICE_H
@@ -56,8 +57,9 @@ int vfiodev_device_open(struct vfiodev_as *as, const char *name,
  * @flags: exactly one of VFIODEV_DEVICE_FD_CDEV, VFIODEV_DEVICE_FD_GROUP
  * @out: the open device
  *
- * Needs no sysfs or /dev access: for sandboxed programs handed their
- * descriptors by a privileged helper.
+ * For sandboxed programs handed their descriptors by a privileged helper:
+ * on an address space made by vfiodev_as_create_fd() nothing else is
+ * opened (sysfs is read, where it can be, only to name the device).
  *
  * Return: 0; -EINVAL for bad flags, a missing or extra @bdf, or a path that
  * does not match @as; -EBADF for a bad @fd; another -errno from the kernel.
@@ -92,7 +94,8 @@ enum vfiodev_path vfiodev_device_path(struct vfiodev_device *dev,
  * @num_irqs: number of interrupt indexes
  * @coherent: 1 when its IOMMU enforces DMA cache coherency, 0 when not, -1
  *	when the kernel does not tell
- * @group: IOMMU group number, -1 when unknown (opened from a cdev fd)
+ * @group: IOMMU group number, -1 when unknown (sysfs does not tell, or
+ *	opened from a group fd)
  * @bdf: PCI address, empty when unknown
  * @cdev: cdev name ("vfio0"), empty on the legacy path or when unknown
  */
@@ -290,7 +293,9 @@ int vfiodev_irq_get_info(struct vfiodev_device *dev, unsigned int index,
  *	(EFD_CLOEXEC | EFD_NONBLOCK) and owns them
  *
  * Only one index can be enabled at a time among INTx, MSI and MSI-X, as
- * VFIO rules; enabling again replaces the vectors.  Caller-supplied fds
+ * VFIO rules.  Enabling an enabled index again with the same @count gives
+ * its vectors the new eventfds (on failure the old ones stay); with another
+ * count the index is disabled first, and stays so if enabling then fails.  Caller-supplied fds
  * are duplicated: the caller keeps its own.
  *
  * Return: 0; -EINVAL for a bad index or count (more vectors than the
@@ -332,6 +337,10 @@ int vfiodev_irq_fd(struct vfiodev_device *dev, unsigned int index,
  * @count: if not NULL, how many interrupts arrived since the last wait
  *
  * Thread-safe.  Consumes the eventfd's count.
+ *
+ * A negative @timeout_ms waits for ever.  With caller-supplied eventfds
+ * that block, a waiter can block in read() when another thread takes the
+ * count first: give non-blocking eventfds to concurrent waiters.
  *
  * Return: 0; -ETIMEDOUT when none came in time; -ENOENT when that vector is
  * not enabled; -EINTR when a signal interrupted the wait.

@@ -49,8 +49,10 @@ int vfiodev_as_create(struct vfiodev_ctx *ctx, struct vfiodev_as **out);
  *
  * For sandboxed programs that cannot open the nodes themselves.
  *
- * Return: 0; -EINVAL for bad flags, or a container that is not at VFIO
- * API version 0; -EBADF for a bad @fd; another -errno from the kernel.
+ * Return: 0; -EINVAL for bad flags, a descriptor that is not an iommufd
+ * (with VFIODEV_AS_FD_IOMMUFD) or a container at VFIO API version 0;
+ * -EOPNOTSUPP for a container without the type1 flavour the context asks
+ * for; -EBADF for a bad @fd; another -errno from the kernel.
  */
 int vfiodev_as_create_fd(struct vfiodev_ctx *ctx, int fd, unsigned int flags,
 			 struct vfiodev_as **out);
@@ -148,7 +150,9 @@ int vfiodev_dma_map(struct vfiodev_as *as, void *vaddr, size_t len,
  *
  * Return: 0; -EINVAL for a bad argument or a range that cuts a mapping;
  * -ENOENT when (part of) the range is not mapped and the range is not
- * sparse, or when nothing at all is mapped there; -EIO as above.
+ * sparse, or when nothing at all is mapped there; -EIO as above (the
+ * library's record then no longer holds the mappings it found); -ENOMEM;
+ * another -errno from the kernel, with nothing unmapped.
  */
 int vfiodev_dma_unmap(struct vfiodev_as *as, uint64_t iova, size_t len,
 		      unsigned int flags, size_t *unmapped);

@@ -22,8 +22,8 @@ extern "C" {
  * @device: device id
  * @class_code: class code (24 bits)
  * @group: IOMMU group number, -1 without one
- * @vfio: 1 when a vfio driver has it (it has a vfio-dev entry or a
- *	/dev/vfio/<group>), else 0
+ * @vfio: 1 when a vfio driver has it (it has a vfio-dev entry, its driver
+ *	is vfio-pci, or its driver's module is built on vfio_pci_core), else 0
  * @coherent: 1 / 0 when the kernel tells whether its IOMMU enforces DMA
  *	cache coherency before opening, -1 when it does not
  * @auto_path: the path the automatic policy would take, VFIODEV_PATH_AUTO
@@ -56,7 +56,8 @@ struct vfiodev_pci_info {
  * Opens no device node.
  *
  * Return: 0; -EINVAL for a malformed @name or @size too short for @bdf;
- * -ENOENT when there is no such device.
+ * -ENOENT when there is no such device; -ENODEV for a vfio cdev whose PCI
+ * device sysfs does not name.
  */
 int vfiodev_pci_get_info(struct vfiodev_ctx *ctx, const char *name,
 			 struct vfiodev_pci_info *info, size_t size);
