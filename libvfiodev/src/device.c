@@ -362,23 +362,17 @@ err_free:
 /* The PCI address of a cdev descriptor, when sysfs can tell. */
 static void cdev_fd_names(struct vfiodev_device *dev)
 {
-	char path[PATH_MAX], link[PATH_MAX];
+	char path[PATH_MAX], name[16];
 	struct stat st;
-	const char *base;
-	ssize_t n;
 
 	if (fstat(dev->fd, &st) || !S_ISCHR(st.st_mode))
 		return;
 	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u", major(st.st_rdev),
 		 minor(st.st_rdev));
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
+	if (vfiodev_link_name(path, name, sizeof(name)))
 		return;
-	link[n] = 0;
-	base = strrchr(link, '/');
-	base = base ? base + 1 : link;
-	if (strlen(base) < sizeof(dev->cdev) && !strncmp(base, "vfio", 4)) {
-		strcpy(dev->cdev, base);
+	if (!strncmp(name, "vfio", 4)) {
+		strcpy(dev->cdev, name);
 		if (vfiodev_cdev_bdf(dev->cdev, dev->bdf))
 			dev->bdf[0] = 0;
 		else

@@ -141,6 +141,7 @@ int vfiodev_sysfs_driver(const char *bdf, char *drv, size_t len);
 bool vfiodev_driver_is_vfio(const char *bdf, const char *drv);
 int vfiodev_cdev_bdf(const char *cdev, char bdf[16]);
 bool vfiodev_node_exists(const char *path);
+int vfiodev_link_name(const char *path, char *out, size_t len);
 int vfiodev_auto_path(struct vfiodev_ctx *ctx, const char *bdf,
 		      enum vfiodev_reason *reason);
 

@@ -56,6 +56,25 @@ int vfiodev_bdf_normalise(const char *in, char bdf[16])
 	return vfiodev_bdf_valid(bdf);
 }
 
+/* The last component of where the symbolic link @path points, into @out. */
+int vfiodev_link_name(const char *path, char *out, size_t len)
+{
+	char link[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = 0;
+	base = strrchr(link, '/');
+	base = base ? base + 1 : link;
+	if (strlen(base) >= len)
+		return -ENAMETOOLONG;
+	strcpy(out, base);
+	return 0;
+}
+
 bool vfiodev_node_exists(const char *path)
 {
 	struct stat st;
@@ -65,21 +84,12 @@ bool vfiodev_node_exists(const char *path)
 
 int vfiodev_cdev_bdf(const char *cdev, char bdf[16])
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	const char *base;
-	ssize_t n;
+	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "/sys/class/vfio-dev/%s/device", cdev);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
+	if (vfiodev_link_name(path, bdf, 16))
 		return -ENOENT;
-	link[n] = 0;
-	base = strrchr(link, '/');
-	base = base ? base + 1 : link;
-	if (strlen(base) >= 16 || vfiodev_bdf_valid(base))
-		return -ENODEV;
-	strcpy(bdf, base);
-	return 0;
+	return vfiodev_bdf_valid(bdf) ? -ENODEV : 0;
 }
 
 int vfiodev_parse_name(const char *name, char bdf[16], bool *is_cdev,
@@ -165,17 +175,12 @@ int vfiodev_sysfs_write(const char *path, const char *val)
 
 int vfiodev_sysfs_group(const char *bdf)
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	const char *base;
-	ssize_t n;
+	char path[PATH_MAX], name[16];
 
 	snprintf(path, sizeof(path), VFIODEV_SYSFS_PCI "/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
+	if (vfiodev_link_name(path, name, sizeof(name)))
 		return -ENODEV;
-	link[n] = 0;
-	base = strrchr(link, '/');
-	return atoi(base ? base + 1 : link);
+	return atoi(name);
 }
 
 /* The vfioN entry under the device's vfio-dev directory. */
@@ -219,18 +224,14 @@ int vfiodev_sysfs_coherent(const char *bdf, const char *cdev)
 
 int vfiodev_sysfs_driver(const char *bdf, char *drv, size_t len)
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	const char *base;
-	ssize_t n;
+	char path[PATH_MAX];
 
 	drv[0] = 0;
 	snprintf(path, sizeof(path), VFIODEV_SYSFS_PCI "/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
+	if (vfiodev_link_name(path, drv, len)) {
+		drv[0] = 0;
 		return -ENODEV;
-	link[n] = 0;
-	base = strrchr(link, '/');
-	snprintf(drv, len, "%s", base ? base + 1 : link);
+	}
 	return 0;
 }
 
@@ -241,22 +242,16 @@ int vfiodev_sysfs_driver(const char *bdf, char *drv, size_t len)
  */
 bool vfiodev_driver_is_vfio(const char *bdf, const char *drv)
 {
-	char path[PATH_MAX + 64], link[PATH_MAX];
-	const char *mod;
+	char path[PATH_MAX], mod[64];
 	char cdev[16];
-	ssize_t n;
 
 	if (!drv[0])
 		return false;
 	if (!vfiodev_sysfs_cdev(bdf, cdev) || !strcmp(drv, "vfio-pci"))
 		return true;
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/module", drv);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
+	if (vfiodev_link_name(path, mod, sizeof(mod)))
 		return false;
-	link[n] = 0;
-	mod = strrchr(link, '/');
-	mod = mod ? mod + 1 : link;
 	snprintf(path, sizeof(path), "/sys/module/vfio_pci_core/holders/%s", mod);
 	return vfiodev_node_exists(path);
 }
