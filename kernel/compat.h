@@ -9,6 +9,7 @@
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/iommu.h>
+#include <linux/pci.h>
 #include <linux/version.h>
 
 /*
@@ -52,6 +53,23 @@ vfiodev_paging_domain_alloc(struct device *dev)
 	}
 #endif
 	return iommu_paging_domain_alloc(dev);
+}
+
+/*
+ * driver_override: Debian's 6.12.117 and later have the upstream rework
+ * that keeps it in struct device (device_set_driver_override()); earlier
+ * 6.12 kernels keep it in struct pci_dev.  Kbuild tells which from the
+ * kernel's own header (VFIODEV_HAVE_DEVICE_DRIVER_OVERRIDE).
+ */
+static inline int vfiodev_set_driver_override(struct pci_dev *pdev,
+					      const char *name)
+{
+#ifdef VFIODEV_HAVE_DEVICE_DRIVER_OVERRIDE
+	return device_set_driver_override(&pdev->dev, name);
+#else
+	return driver_set_override(&pdev->dev, &pdev->driver_override, name,
+				   strlen(name));
+#endif
 }
 
 #endif /* VFIODEV_COMPAT_H */

@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Writes uapi/linux/vfiodev_nl.h from Documentation/netlink/specs/
+# vfiodev.yaml with the kernel tree's own generator (tools/net/ynl of
+# linux-source-6.12, run with Debian's python3-yaml and python3-jsonschema,
+# validating the spec against the genetlink schema), and gives it the
+# project's uAPI licence line.  With --check, writes nothing and fails when
+# the committed header differs from what the spec gives.
+#
+# Usage: ynl-regen.sh [--check]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+check=0
+[ "${1:-}" = --check ] && check=1
+tarball=/usr/src/linux-source-6.12.tar.xz
+[ -e "$tarball" ] || { echo "ynl-regen: no $tarball (apt-get install linux-source-6.12)" >&2; exit 1; }
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+tar -xJf "$tarball" -C "$t" linux-source-6.12/MAINTAINERS \
+	linux-source-6.12/tools/net/ynl linux-source-6.12/Documentation/netlink
+src=$t/linux-source-6.12
+cp "$top/Documentation/netlink/specs/vfiodev.yaml" "$src/Documentation/netlink/specs/"
+(cd "$src" && /usr/bin/python3 tools/net/ynl/ynl-gen-c.py --mode uapi --header \
+	--spec Documentation/netlink/specs/vfiodev.yaml -o "$t/out.h") > "$t/log" 2>&1 ||
+	{ cat "$t/log" >&2; exit 1; }
+sed '1s|.*|/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */|' "$t/out.h" > "$t/vfiodev_nl.h"
+if [ $check = 1 ]; then
+	diff -u "$top/uapi/linux/vfiodev_nl.h" "$t/vfiodev_nl.h"
+else
+	cp "$t/vfiodev_nl.h" "$top/uapi/linux/vfiodev_nl.h"
+fi
