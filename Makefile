@@ -100,18 +100,18 @@ selftests: $(UAPI_HDRS) libvfiodev
 # `make install`, linked to libvfiodev.so.1 (the guest gets the library and
 # the C library it needs).
 STAGE := $(B)/stage
-PKGCONF = PKG_CONFIG_SYSROOT_DIR=$(STAGE) PKG_CONFIG_LIBDIR=$(STAGE)/usr/lib/pkgconfig pkg-config
+PKGCONF = PKG_CONFIG_PATH=$(STAGE)/usr/lib/pkgconfig pkg-config
 
 libvfiodev-stage: libvfiodev
 	rm -rf $(STAGE)
-	$(LIBVFIODEV_MAKE) install DESTDIR=$(STAGE) PREFIX=/usr > /dev/null
+	$(LIBVFIODEV_MAKE) install PREFIX=$(STAGE)/usr > /dev/null
 	$(CC) -O2 -Wall -Wextra -Werror -o $(B)/tests/libvfiodev_dyn \
 		selftests/vfiodev/libvfiodev_dyn.c $$($(PKGCONF) --cflags --libs libvfiodev)
 
 examples: $(UAPI_HDRS) libvfiodev
 	$(MAKE) -C examples OUTPUT=$(B)/bin UAPI_INC=$(UAPI) \
 		LIBVFIODEV=$(B)/libvfiodev LIBVFIODEV_INC=$(CURDIR)/libvfiodev/include
-	install -m 0755 $(B)/libvfiodev/bin/vfiodev $(B)/bin/vfiodev
+	ln -sfn ../libvfiodev/bin/vfiodev $(B)/bin/vfiodev
 
 GUEST_FILES := scripts/mkinitramfs.sh scripts/guest/init scripts/guest/demo \
 	scripts/guest/dropin-setup

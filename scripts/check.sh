@@ -69,6 +69,12 @@ else
 	record FAIL "host: uapi ABI equals Linux 6.12 (uapi/abi_check.c)" "$B/uapi-check.log"
 fi
 
+if scripts/ynl-regen.sh --check --export "$CACHE/ynl" > "$B/ynl.out" 2>&1; then
+	record PASS "host: uapi/linux/vfiodev_nl.h is what ynl-gen-c makes of the netlink spec"
+else
+	record FAIL "host: uapi/linux/vfiodev_nl.h is what ynl-gen-c makes of the netlink spec" "$B/ynl.out"
+fi
+
 MAKE="$MAKE" scripts/libvfiodev-check.sh "$B" > "$B/libvfiodev-check.out" 2>&1
 cat "$B/libvfiodev-check.out"
 grep -E '^(PASS|FAIL) ' "$B/libvfiodev-check.out" >> "$results"

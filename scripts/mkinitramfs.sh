@@ -89,7 +89,7 @@ if [ -n "$stage" ]; then
 	cp -a "$stage"/usr/lib/libvfiodev.so* "$root/usr/lib/"
 	install -m 0755 "$testdir/libvfiodev_dyn" "$root/tests/"
 	# What the dynamically linked test program needs besides libvfiodev.
-	for lib in $(ldd "$testdir/libvfiodev_dyn" | grep -o '/[^ ]*'); do
+	for lib in $(LD_LIBRARY_PATH="$stage/usr/lib" ldd "$testdir/libvfiodev_dyn" | grep -o '/[^ ]*'); do
 		case $lib in *libvfiodev*) continue ;; esac
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"

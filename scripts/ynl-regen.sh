@@ -8,11 +8,21 @@
 # project's uAPI licence line.  With --check, writes nothing and fails when
 # the committed header differs from what the spec gives.
 #
-# Usage: ynl-regen.sh [--check]
+# With --export DIR, also leaves the generator and client (tools/net/ynl)
+# and the specs, ours among them, in DIR, for the guest's tests to run the
+# YNL client from the host's root.
+#
+# Usage: ynl-regen.sh [--check] [--export DIR]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-check=0
-[ "${1:-}" = --check ] && check=1
+check=0 export=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--check) check=1; shift ;;
+	--export) export=$2; shift 2 ;;
+	*) echo "usage: ynl-regen.sh [--check] [--export DIR]" >&2; exit 2 ;;
+	esac
+done
 tarball=/usr/src/linux-source-6.12.tar.xz
 [ -e "$tarball" ] || { echo "ynl-regen: no $tarball (apt-get install linux-source-6.12)" >&2; exit 1; }
 t=$(mktemp -d)
@@ -25,6 +35,11 @@ cp "$top/Documentation/netlink/specs/vfiodev.yaml" "$src/Documentation/netlink/s
 	--spec Documentation/netlink/specs/vfiodev.yaml -o "$t/out.h") > "$t/log" 2>&1 ||
 	{ cat "$t/log" >&2; exit 1; }
 sed '1s|.*|/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */|' "$t/out.h" > "$t/vfiodev_nl.h"
+if [ -n "$export" ]; then
+	rm -rf "$export"
+	mkdir -p "$export"
+	cp -a "$src/tools" "$src/Documentation" "$export/"
+fi
 if [ $check = 1 ]; then
 	diff -u "$top/uapi/linux/vfiodev_nl.h" "$t/vfiodev_nl.h"
 else

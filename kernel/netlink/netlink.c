@@ -28,6 +28,7 @@
 
 #include <linux/capability.h>
 #include <linux/device.h>
+#include <linux/fs.h>
 #include <linux/iommu.h>
 #include <linux/kmod.h>
 #include <linux/module.h>
@@ -35,6 +36,7 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/umh.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
@@ -113,6 +115,37 @@ static int consider_driver(struct device_driver *drv, void *data)
 }
 
 /*
+ * Runs the system's modprobe (the kernel.modprobe sysctl) for @alias and
+ * waits for it.  A full PCI modalias is longer than request_module() takes
+ * (MODULE_NAME_LEN), so this calls the helper as request_module() would.
+ */
+static void modprobe_alias(const char *alias)
+{
+	static char *envp[] = { "HOME=/", "TERM=linux",
+				"PATH=/sbin:/usr/sbin:/bin:/usr/bin", NULL };
+	char path[KMOD_PATH_LEN] = "/sbin/modprobe";
+	char *argv[] = { path, "-q", "--", (char *)alias, NULL };
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t n;
+
+	f = filp_open("/proc/sys/kernel/modprobe", O_RDONLY, 0);
+	if (!IS_ERR(f)) {
+		n = kernel_read(f, path, sizeof(path) - 1, &pos);
+		if (n > 0) {
+			path[n] = 0;
+			strim(path);
+		} else {
+			strscpy(path, "/sbin/modprobe");
+		}
+		filp_close(f, NULL);
+	}
+	if (!path[0])
+		return;
+	call_usermodehelper(path, argv, envp, UMH_WAIT_PROC);
+}
+
+/*
  * The most specific vfio driver for @pdev, after loading every module its
  * vfio_pci: alias names.  Returns a driver reference (put_driver-free:
  * drivers stay registered while their module is held) or NULL.
@@ -122,12 +155,15 @@ static struct device_driver *choose_driver(struct pci_dev *pdev,
 {
 	struct vfiodev_nl_ids ids;
 	struct choice c = { .ids = &ids };
+	char alias[64];
 
 	pdev_ids(pdev, &ids);
-	request_module("vfio_pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X",
-		       ids.vendor, ids.device, ids.subvendor, ids.subdevice,
-		       (ids.class >> 16) & 0xff, (ids.class >> 8) & 0xff,
-		       ids.class & 0xff);
+	snprintf(alias, sizeof(alias),
+		 "vfio_pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X",
+		 ids.vendor, ids.device, ids.subvendor, ids.subdevice,
+		 (ids.class >> 16) & 0xff, (ids.class >> 8) & 0xff,
+		 ids.class & 0xff);
+	modprobe_alias(alias);
 	bus_for_each_drv(&pci_bus_type, NULL, &c, consider_driver);
 	*spec = c.spec;
 	return c.best;
@@ -289,6 +325,19 @@ static int set_override(struct pci_dev *pdev, const char *name)
 }
 
 /*
+ * Gives @pdev to @drv (NULL: no driver).  A vfio driver matches only
+ * through driver_override, so the override names it; any other has none.
+ */
+static int give_to(struct pci_dev *pdev, struct device_driver *drv)
+{
+	int rc = set_override(pdev, drv && is_vfio_driver(drv) ? drv->name : "");
+
+	if (rc || !drv)
+		return rc;
+	return device_driver_attach(drv, &pdev->dev);
+}
+
+/*
  * Hands @pdev to @drv.  On failure it gets back the driver it had, @old,
  * and no override.
  */
@@ -308,8 +357,7 @@ static int hand_over(struct pci_dev *pdev, struct device_driver *drv,
 	if (rc >= 0)
 		rc = -ENODEV;
 	device_release_driver(&pdev->dev);
-	set_override(pdev, "");
-	if (old && device_driver_attach(old, &pdev->dev))
+	if (give_to(pdev, old))
 		pci_warn(pdev, "could not give the device back to %s\n",
 			 old->name);
 	return rc;
@@ -406,8 +454,7 @@ static int bind_all(struct genl_info *info, struct pci_dev *pdev,
 		if (olds[i] == drvs[i])
 			continue;
 		device_release_driver(&d->dev);
-		set_override(d, "");
-		if (olds[i] && device_driver_attach(olds[i], &d->dev))
+		if (give_to(d, olds[i]))
 			pci_warn(d, "could not give the device back to %s\n",
 				 olds[i]->name);
 	}
@@ -557,14 +604,10 @@ int vfiodev_nl_unbind_doit(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 	device_release_driver(&pdev->dev);
-	set_override(pdev, "");
-	if (prev) {
-		rc = device_driver_attach(prev, &pdev->dev);
-		if (rc)
-			NL_SET_ERR_MSG_FMT(info->extack,
-					   "%s did not take it back (%d)",
-					   prev->name, rc);
-	}
+	rc = give_to(pdev, prev);
+	if (rc)
+		NL_SET_ERR_MSG_FMT(info->extack, "%s did not take it back (%d)",
+				   prev->name, rc);
 	if (p) {
 		list_del(&p->node);
 		kfree(p);

@@ -20,16 +20,21 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vfiodev [--json] list [--all]\n"
 		"       vfiodev [--json] info <device>\n"
-		"       vfiodev bind <BDF> [driver]\n"
-		"       vfiodev unbind <BDF>\n"
+		"       vfiodev bind [--allow-unbind] [--group] [--driver NAME] <device>\n"
+		"       vfiodev unbind [--restore] <device>\n"
+		"       vfiodev [--json] monitor [--count N] [--timeout SECONDS]\n"
 		"       vfiodev --help | --version\n"
 		"\n"
 		"  list     PCI devices a vfio driver has (--all: every PCI device),\n"
 		"           with the path libvfiodev's automatic policy would take\n"
 		"  info     open a device (PCI address, sysfs path or /dev/vfio/devices/vfioN)\n"
 		"           and show its path, regions, interrupts and IOVA windows\n"
-		"  bind     hand a device to a driver (default vfio-pci) via driver_override\n"
-		"  unbind   take a device from its driver and clear driver_override\n"
+		"  bind     hand a device to the most specific vfio driver (or NAME); the\n"
+		"           kernel loads the modules (vfiodev's netlink family; without it,\n"
+		"           driver_override in sysfs, NAME or vfio-pci)\n"
+		"  unbind   take a device from its vfio driver (--restore: back to the\n"
+		"           driver it had)\n"
+		"  monitor  print vfio devices as drivers take and release them\n"
 		"\n"
 		"VFIODEV_PATH=auto|cdev|legacy in the environment forces the path.\n");
 }
@@ -74,6 +79,7 @@ static void json_str(const char *s)
 }
 
 struct list_state {
+	struct vfiodev_ctx *ctx;
 	unsigned int n;
 };
 
@@ -138,9 +144,20 @@ static int list_one(const struct vfiodev_pci_info *pi, void *opaque)
 	return 0;
 }
 
+/* A device of the netlink dump, described from sysfs as list_one wants. */
+static int list_nl_one(const struct vfiodev_nl_dev *d, void *opaque)
+{
+	struct list_state *st = opaque;
+	struct vfiodev_pci_info pi;
+
+	if (vfiodev_pci_get_info(st->ctx, d->bdf, &pi, sizeof(pi)))
+		return 0;
+	return list_one(&pi, opaque);
+}
+
 static int cmd_list(struct vfiodev_ctx *ctx, int argc, char **argv)
 {
-	struct list_state st = { 0 };
+	struct list_state st = { .ctx = ctx };
 	unsigned int flags = VFIODEV_PCI_VFIO_ONLY;
 	int rc;
 
@@ -154,7 +171,11 @@ static int cmd_list(struct vfiodev_ctx *ctx, int argc, char **argv)
 	}
 	if (json)
 		printf("[");
-	rc = vfiodev_pci_for_each(ctx, flags, list_one, &st);
+	if (flags)
+		rc = vfiodev_nl_for_each(ctx, list_nl_one, &st);
+	/* Without vfiodev's netlink family, sysfs says which are vfio's. */
+	if (!flags || rc == -ENOENT)
+		rc = vfiodev_pci_for_each(ctx, flags, list_one, &st);
 	if (json)
 		printf("%s]\n", st.n ? "\n" : "");
 	else if (!st.n)
@@ -282,16 +303,97 @@ static int cmd_info(struct vfiodev_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* Options of a subcommand: --name or --name VALUE, before the operands. */
+static int sub_opts(int *argc, char ***argv, const char *const *names,
+		    const char **vals, bool *set)
+{
+	int i;
+
+	while (*argc > 1 && !strncmp((*argv)[1], "--", 2)) {
+		for (i = 0; names[i]; i++) {
+			size_t n = strlen(names[i]);
+
+			if (strncmp((*argv)[1] + 2, names[i], n) ||
+			    ((*argv)[1][2 + n] && (*argv)[1][2 + n] != '='))
+				continue;
+			set[i] = true;
+			if (vals && (*argv)[1][2 + n] == '=') {
+				vals[i] = (*argv)[1] + 3 + n;
+			} else if (vals && vals[i] == (const char *)1) {
+				if (*argc < 3)
+					return -1;
+				vals[i] = (*argv)[2];
+				(*argc)--;
+				(*argv)++;
+			}
+			break;
+		}
+		if (!names[i])
+			return -1;
+		(*argc)--;
+		(*argv)++;
+	}
+	return 0;
+}
+
+static void print_nl_dev(const struct vfiodev_nl_dev *d)
+{
+	printf("%s: driver %s", d->bdf, d->driver[0] ? d->driver : "none");
+	if (d->module[0])
+		printf(" (module %s)", d->module);
+	if (d->group >= 0)
+		printf(", group %d", d->group);
+	printf(", cdev %s", d->cdev[0] ? d->cdev : "-");
+	if (d->specificity >= 0)
+		printf(", specificity %d", d->specificity);
+	if (d->prev_driver[0])
+		printf(", was %s", d->prev_driver);
+	printf("\n");
+}
+
+/*
+ * Whether a failure with @rc means that the kernel has no vfiodev netlink
+ * family (an unknown driver is -ENOENT too, but GET then answers).
+ */
+static bool no_family(struct vfiodev_ctx *ctx, int rc, const char *dev)
+{
+	struct vfiodev_nl_dev d;
+
+	return rc == -ENOENT && vfiodev_nl_get(ctx, dev, &d, sizeof(d)) == -ENOENT;
+}
+
 static int cmd_bind(struct vfiodev_ctx *ctx, int argc, char **argv)
 {
+	static const char *const names[] = { "allow-unbind", "group", "driver",
+					     NULL };
+	const char *vals[] = { NULL, NULL, (const char *)1 };
+	bool set[3] = { false, false, false };
 	struct vfiodev_pci_info pi;
+	struct vfiodev_nl_dev d;
+	unsigned int flags = 0;
+	const char *driver;
 	int rc;
 
-	if (argc != 2 && argc != 3) {
+	if (sub_opts(&argc, &argv, names, vals, set) ||
+	    (argc != 2 && argc != 3) || (argc == 3 && set[2])) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	rc = vfiodev_pci_bind(ctx, argv[1], argc == 3 ? argv[2] : NULL);
+	driver = argc == 3 ? argv[2] : set[2] ? vals[2] : NULL;
+	if (set[0])
+		flags |= VFIODEV_NL_ALLOW_UNBIND;
+	if (set[1])
+		flags |= VFIODEV_NL_GROUP;
+	rc = vfiodev_nl_bind(ctx, argv[1], driver, flags, &d, sizeof(d));
+	if (!rc) {
+		print_nl_dev(&d);
+		return 0;
+	}
+	if (!no_family(ctx, rc, argv[1]))
+		return fail("cannot bind", argv[1], rc);
+	/* No netlink family here (an upstream kernel): driver_override. */
+	fprintf(stderr, "vfiodev: no vfiodev netlink family: binding through driver_override\n");
+	rc = vfiodev_pci_bind(ctx, argv[1], driver);
 	if (rc)
 		return fail("cannot bind", argv[1], rc);
 	if (!vfiodev_pci_get_info(ctx, argv[1], &pi, sizeof(pi)))
@@ -302,16 +404,89 @@ static int cmd_bind(struct vfiodev_ctx *ctx, int argc, char **argv)
 
 static int cmd_unbind(struct vfiodev_ctx *ctx, int argc, char **argv)
 {
+	static const char *const names[] = { "restore", NULL };
+	bool set[1] = { false };
+	struct vfiodev_nl_dev d;
 	int rc;
 
-	if (argc != 2) {
+	if (sub_opts(&argc, &argv, names, NULL, set) || argc != 2) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	rc = vfiodev_nl_unbind(ctx, argv[1], set[0] ? VFIODEV_NL_RESTORE : 0,
+			       &d, sizeof(d));
+	if (!rc) {
+		printf("%s: %s%s\n", d.bdf, d.driver[0] ? "driver " : "no driver",
+		       d.driver);
+		return 0;
+	}
+	if (!no_family(ctx, rc, argv[1]))
+		return fail("cannot unbind", argv[1], rc);
 	rc = vfiodev_pci_unbind(ctx, argv[1]);
 	if (rc)
 		return fail("cannot unbind", argv[1], rc);
 	printf("%s: no driver\n", argv[1]);
+	return 0;
+}
+
+static int cmd_monitor(struct vfiodev_ctx *ctx, int argc, char **argv)
+{
+	static const char *const names[] = { "count", "timeout", NULL };
+	const char *vals[] = { (const char *)1, (const char *)1 };
+	bool set[2] = { false, false };
+	struct vfiodev_nl_monitor *mon;
+	struct vfiodev_nl_dev d;
+	long count = -1, seen = 0;
+	int rc, ev, timeout_ms = -1;
+
+	if (sub_opts(&argc, &argv, names, vals, set) || argc != 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (set[0])
+		count = strtol(vals[0], NULL, 10);
+	if (set[1])
+		timeout_ms = (int)(strtol(vals[1], NULL, 10) * 1000);
+	rc = vfiodev_nl_monitor_open(ctx, &mon);
+	if (rc)
+		return fail("cannot monitor", "vfio devices", rc);
+	/* The line that says it listens: a script may start acting then. */
+	fprintf(stderr, "vfiodev: monitoring\n");
+	while (count < 0 || seen < count) {
+		rc = vfiodev_nl_monitor_read(mon, timeout_ms, &ev, &d, sizeof(d));
+		if (rc == -ENOBUFS) {
+			fprintf(stderr, "vfiodev: events were lost\n");
+			continue;
+		}
+		if (rc)
+			break;
+		if (json) {
+			printf("{\"event\": \"%s\", \"bdf\": ",
+			       ev == VFIODEV_NL_EVENT_ADD ? "add" : "del");
+			json_str(d.bdf);
+			printf(", \"driver\": ");
+			json_str(d.driver);
+			printf(", \"cdev\": ");
+			if (d.cdev[0])
+				json_str(d.cdev);
+			else
+				printf("null");
+			printf("}\n");
+		} else {
+			printf("%s %s %s %s\n",
+			       ev == VFIODEV_NL_EVENT_ADD ? "add" : "del", d.bdf,
+			       d.driver[0] ? d.driver : "-",
+			       d.cdev[0] ? d.cdev : "-");
+		}
+		fflush(stdout);
+		seen++;
+	}
+	vfiodev_nl_monitor_close(mon);
+	if (count >= 0 && seen < count) {
+		fprintf(stderr, "vfiodev: %ld of %ld events: %s\n", seen, count,
+			strerror(-rc));
+		return EXIT_FAILURE;
+	}
 	return 0;
 }
 
@@ -366,6 +541,8 @@ int main(int argc, char **argv)
 		rc = cmd_bind(ctx, argc, argv);
 	else if (!strcmp(argv[0], "unbind"))
 		rc = cmd_unbind(ctx, argc, argv);
+	else if (!strcmp(argv[0], "monitor"))
+		rc = cmd_monitor(ctx, argc, argv);
 	else {
 		fprintf(stderr, "vfiodev: unknown command '%s'\n", argv[0]);
 		usage(stderr);

@@ -11,5 +11,6 @@
 #include "vfiodev/dma.h"
 #include "vfiodev/device.h"
 #include "vfiodev/pci.h"
+#include "vfiodev/nl.h"
 
 #endif /* VFIODEV_H */

@@ -1377,6 +1377,77 @@ TEST(preopened)
 	pci_release(edu[0]);
 }
 
+/*
+ * The netlink calls: argument checks, what needs privilege (CAP_SYS_ADMIN,
+ * refused with the kernel's extack message in the log), GET and the dump
+ * without it, and a monitor that times out.  Upstream has no family: every
+ * call says -ENOENT.
+ */
+static int count_fn(const struct vfiodev_nl_dev *d, void *opaque)
+{
+	(void)d;
+	return ++*(int *)opaque >= 1000 ? 1 : 0;
+}
+
+TEST(netlink_calls)
+{
+	struct vfiodev_nl_monitor *mon = NULL;
+	struct logbuf lb = { 0 };
+	struct vfiodev_nl_dev d;
+	struct vfiodev_ctx *ctx;
+	char edu[2][BDF_LEN], drv[64];
+	int n = 0, ev;
+
+	first_edus(_metadata, edu);
+	ASSERT_EQ(0, vfiodev_ctx_create(VFIODEV_CTX_NO_ENV, &ctx));
+	ASSERT_EQ(0, vfiodev_ctx_set_log(ctx, log_capture, &lb, VFIODEV_LOG_ERR));
+	EXPECT_EQ(-EINVAL, vfiodev_nl_bind(ctx, NULL, NULL, 0, NULL, 0));
+	EXPECT_EQ(-EINVAL, vfiodev_nl_bind(ctx, edu[0], NULL, 1u << 5, NULL, 0));
+	EXPECT_EQ(-EINVAL, vfiodev_nl_bind(ctx, "00:zz.0", NULL, 0, NULL, 0));
+	EXPECT_EQ(-EINVAL, vfiodev_nl_unbind(ctx, edu[0], 1u << 3, NULL, 0));
+	EXPECT_EQ(-EINVAL, vfiodev_nl_get(ctx, edu[0], NULL, sizeof(d)));
+	EXPECT_EQ(-EINVAL, vfiodev_nl_get(ctx, edu[0], &d, 4));
+	EXPECT_EQ(-EINVAL, vfiodev_nl_for_each(ctx, NULL, NULL));
+	EXPECT_EQ(-EINVAL, vfiodev_nl_monitor_open(ctx, NULL));
+	if (stack_is_upstream()) {
+		EXPECT_EQ(-ENOENT, vfiodev_nl_get(ctx, edu[0], &d, sizeof(d)));
+		EXPECT_EQ(-ENOENT, vfiodev_nl_for_each(ctx, count_fn, &n));
+		EXPECT_EQ(-ENOENT, vfiodev_nl_monitor_open(ctx, &mon));
+		vfiodev_ctx_destroy(ctx);
+		SKIP(return, "upstream has no vfiodev netlink family");
+	}
+	ASSERT_EQ(0, vfiodev_modules_load());
+	if (!module_loaded("vfiodev-nl"))
+		ASSERT_EQ(0, module_load(vfiodev_moddir(), "vfiodev-nl"));
+	pci_release(edu[0]);
+
+	/* Without privilege: GET and the dump, but no BIND. */
+	ASSERT_EQ(0, vfiodev_nl_get(ctx, edu[0], &d, sizeof(d)));
+	EXPECT_STREQ(edu[0], d.bdf);
+	EXPECT_STREQ("", d.driver);
+	EXPECT_EQ(vfio_group_id(edu[0]), d.group);
+	EXPECT_EQ(iommu_coherent(), d.coherent);
+	EXPECT_EQ(-ENODEV, vfiodev_nl_get(ctx, "0000:00:1e.7", &d, sizeof(d)));
+	ASSERT_EQ(0, vfiodev_nl_monitor_open(ctx, &mon));
+	EXPECT_LE(0, vfiodev_nl_monitor_fd(mon));
+	EXPECT_EQ(-ETIMEDOUT, vfiodev_nl_monitor_read(mon, 0, &ev, &d, sizeof(d)));
+	ASSERT_EQ(0, cap_drop(CAP_SYS_ADMIN));
+	EXPECT_EQ(0, vfiodev_nl_for_each(ctx, count_fn, &n));
+	lb.n = 0;
+	EXPECT_EQ(-EPERM, vfiodev_nl_bind(ctx, edu[0], NULL, 0, &d, sizeof(d)));
+	EXPECT_EQ(1, lb.n);
+	EXPECT_NE(NULL, strstr(lb.last, "CAP_SYS_ADMIN"));
+	EXPECT_EQ(-EPERM, vfiodev_nl_unbind(ctx, edu[0], 0, NULL, 0));
+	ASSERT_EQ(0, cap_drop(CAP_NET_ADMIN));
+	EXPECT_EQ(-EPERM, vfiodev_nl_bind(ctx, edu[0], NULL, 0, &d, sizeof(d)));
+	/* Nothing changed. */
+	ASSERT_EQ(0, pci_driver_of(edu[0], drv, sizeof(drv)));
+	EXPECT_STREQ("", drv);
+	EXPECT_EQ(-ETIMEDOUT, vfiodev_nl_monitor_read(mon, 0, &ev, &d, sizeof(d)));
+	vfiodev_nl_monitor_close(mon);
+	vfiodev_ctx_destroy(ctx);
+}
+
 /* Reset on a device that has a reset: the nvme (FLR). */
 TEST(reset_nvme)
 {
