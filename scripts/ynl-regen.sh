@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Writes uapi/linux/vfiodev_nl.h from Documentation/netlink/specs/
-# vfiodev.yaml with the kernel tree's own generator (tools/net/ynl of
+# Writes uapi/linux/vfiodev_nl.h and Documentation/netlink/vfiodev-family.rst
+# from Documentation/netlink/specs/vfiodev.yaml with the kernel tree's own
+# generators (ynl-gen-c.py, ynl-gen-rst.py) (tools/net/ynl of
 # linux-source-6.12, run with Debian's python3-yaml and python3-jsonschema,
 # validating the spec against the genetlink schema), and gives it the
 # project's uAPI licence line.  With --check, writes nothing and fails when
@@ -35,13 +36,18 @@ cp "$top/Documentation/netlink/specs/vfiodev.yaml" "$src/Documentation/netlink/s
 	--spec Documentation/netlink/specs/vfiodev.yaml -o "$t/out.h") > "$t/log" 2>&1 ||
 	{ cat "$t/log" >&2; exit 1; }
 sed '1s|.*|/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */|' "$t/out.h" > "$t/vfiodev_nl.h"
+(cd "$src" && /usr/bin/python3 tools/net/ynl/ynl-gen-rst.py \
+	-i Documentation/netlink/specs/vfiodev.yaml -o "$t/family.rst") > "$t/log" 2>&1 ||
+	{ cat "$t/log" >&2; exit 1; }
 if [ -n "$export" ]; then
 	rm -rf "$export"
 	mkdir -p "$export"
 	cp -a "$src/tools" "$src/Documentation" "$export/"
 fi
 if [ $check = 1 ]; then
-	diff -u "$top/uapi/linux/vfiodev_nl.h" "$t/vfiodev_nl.h"
+	diff -u "$top/uapi/linux/vfiodev_nl.h" "$t/vfiodev_nl.h" &&
+		diff -u "$top/Documentation/netlink/vfiodev-family.rst" "$t/family.rst"
 else
 	cp "$t/vfiodev_nl.h" "$top/uapi/linux/vfiodev_nl.h"
+	cp "$t/family.rst" "$top/Documentation/netlink/vfiodev-family.rst"
 fi
