@@ -57,7 +57,7 @@ stage() {
 	# What a host then has: our five modules in updates/dkms, and the names
 	# resolve to them.
 	local m path
-	for m in iommufd vfio vfio-pci-core vfio-pci edu-vfio-pci; do
+	for m in iommufd vfio vfio-pci-core vfio-pci edu-vfio-pci vfiodev-nl; do
 		path=$(modprobe -d "$root" -S "$kver" -C "$root/etc/modprobe.d" \
 			--show-depends "$m" | tail -n 1)
 		echo "$m -> $path"

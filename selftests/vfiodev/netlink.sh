@@ -81,23 +81,13 @@ if ! hostroot_mount; then
 	echo "not ok 1 the host's root for kmod's modprobe"
 	exit 1
 fi
-mods=/tmp/mods
-mkdir -p $HOST$mods/lib/modules/$kver/extra
-for ko in $VFIODEV_MODDIR/*.ko; do
-	case $ko in *test_vendor_vfio_pci.ko|*vfiodev_kvm_test.ko) continue ;; esac
-	cp $ko $HOST$mods/lib/modules/$kver/extra/
-done
-chroot $HOST /sbin/depmod -b $mods "$kver" 2> $T/depmod || diag_file $T/depmod
-cat > $T/modprobe <<EOS
-#!/bin/sh
-echo "\$@" >> $T/modprobe.log
-exec chroot $HOST /sbin/modprobe -d $mods "\$@"
-EOS
-chmod +x $T/modprobe
-saved_modprobe=$(cat /proc/sys/kernel/modprobe)
-echo $T/modprobe > /proc/sys/kernel/modprobe
-unload_all
+if ! modprobe_from_host $T 2> $T/depmod; then
+	echo "not ok 1 kmod's depmod of our module tree"
+	diag_file $T/depmod
+	exit 1
+fi
 diag "vfio_pci: aliases in the tree: $(grep vfio_pci: $HOST$mods/lib/modules/$kver/modules.alias | tr '\n' ' ')"
+unload_all
 check "no vfio module is loaded" sh -c '! grep -qE "^(iommufd|vfio|vfio_pci_core|vfio_pci|edu_vfio_pci|vfiodev_nl) " /proc/modules'
 
 # --- one request from nothing ------------------------------------------------

@@ -370,3 +370,31 @@ hostroot_mount() {
 scratch_mount() {
 	mount -t tmpfs tmpfs "$1" 2>/dev/null || mount -t ramfs ramfs "$1"
 }
+
+# --- kmod's modprobe for the kernel's module requests -----------------------
+# modprobe_from_host DIR: our modules (but the test-only ones) in a module
+# tree under the host root's scratch /tmp, indexed by kmod's depmod, and
+# kernel.modprobe pointing at a wrapper (in DIR) that runs kmod's modprobe
+# there, so that module requests resolve real aliases as on a host (busybox's
+# modprobe knows no wildcard aliases).  Needs hostroot_mount first; sets
+# saved_modprobe to the sysctl's old value.
+modprobe_from_host() {
+	local dir=$1 kver ko
+	kver=$(uname -r)
+	mods=/tmp/mods
+	mkdir -p "$HOST$mods/lib/modules/$kver/extra"
+	for ko in "$VFIODEV_MODDIR"/*.ko; do
+		case $ko in *test_vendor_vfio_pci.ko|*vfiodev_kvm_test.ko) continue ;; esac
+		cp "$ko" "$HOST$mods/lib/modules/$kver/extra/"
+	done
+	chroot "$HOST" /sbin/depmod -b $mods "$kver" || return 1
+	cat > "$dir/modprobe" <<EOS
+#!/bin/sh
+echo "\$@" >> $dir/modprobe.log
+exec chroot $HOST /sbin/modprobe -d $mods "\$@"
+EOS
+	chmod +x "$dir/modprobe"
+	saved_modprobe=$(cat /proc/sys/kernel/modprobe)
+	echo "$dir/modprobe" > /proc/sys/kernel/modprobe
+}
+
