@@ -121,10 +121,11 @@ static int consider_driver(struct device_driver *drv, void *data)
  */
 static void modprobe_alias(const char *alias)
 {
-	static char *envp[] = { "HOME=/", "TERM=linux",
-				"PATH=/sbin:/usr/sbin:/bin:/usr/bin", NULL };
+	static const char * const envp[] = {
+		"HOME=/", "TERM=linux", "PATH=/sbin:/usr/sbin:/bin:/usr/bin", NULL
+	};
 	char path[KMOD_PATH_LEN] = "/sbin/modprobe";
-	char *argv[] = { path, "-q", "--", (char *)alias, NULL };
+	const char *argv[] = { path, "-q", "--", alias, NULL };
 	struct file *f;
 	loff_t pos = 0;
 	ssize_t n;
@@ -142,7 +143,8 @@ static void modprobe_alias(const char *alias)
 	}
 	if (!path[0])
 		return;
-	call_usermodehelper(path, argv, envp, UMH_WAIT_PROC);
+	/* The helper only reads them; its prototype predates const. */
+	call_usermodehelper(path, (char **)argv, (char **)envp, UMH_WAIT_PROC);
 }
 
 /*
