@@ -125,7 +125,7 @@ static void modprobe_alias(const char *alias)
 		"HOME=/", "TERM=linux", "PATH=/sbin:/usr/sbin:/bin:/usr/bin", NULL
 	};
 	char path[KMOD_PATH_LEN] = "/sbin/modprobe";
-	const char *argv[] = { path, "-q", "--", alias, NULL };
+	const char *argv[5];
 	struct file *f;
 	loff_t pos = 0;
 	ssize_t n;
@@ -143,6 +143,11 @@ static void modprobe_alias(const char *alias)
 	}
 	if (!path[0])
 		return;
+	argv[0] = path;
+	argv[1] = "-q";
+	argv[2] = "--";
+	argv[3] = alias;
+	argv[4] = NULL;
 	/* The helper only reads them; its prototype predates const. */
 	call_usermodehelper(path, (char **)argv, (char **)envp, UMH_WAIT_PROC);
 }
