@@ -148,10 +148,17 @@ static int open_legacy(struct vfiodev_device *dev, int group_fd)
 	if (rc)
 		return rc;
 	dev->path = VFIODEV_PATH_LEGACY;
+	rc = group_device_fd(dev);
+	if (rc)
+		return rc;
+	/*
+	 * Asked with the device open: upstream's iommufd compat container
+	 * attaches devices only then and answers 1 while it has none.
+	 */
 	dev->coherent = vfiodev_as_coherent(dev->as);
 	if (dev->coherent < 0)
 		dev->coherent = -1;
-	return group_device_fd(dev);
+	return 0;
 }
 
 /*
@@ -172,8 +179,14 @@ static int open_learning(struct vfiodev_device *dev, bool cdev_ok)
 		vfiodev_as_unbind_path(as);
 		return rc;
 	}
+	/* With the device open (see open_legacy()). */
+	rc = group_device_fd(dev);
+	if (rc)
+		return rc;
 	cc = vfiodev_as_coherent(as);
 	if (cc == 1 && cdev_ok) {
+		close(dev->fd);
+		dev->fd = -1;
 		vfiodev_as_group_put(as, dev->group);
 		dev->group = NULL;
 		vfiodev_as_unbind_path(as);
@@ -188,7 +201,7 @@ static int open_learning(struct vfiodev_device *dev, bool cdev_ok)
 		      VFIODEV_REASON_ATTACH_NONCOHERENT;
 	dev->path = VFIODEV_PATH_LEGACY;
 	dev->coherent = cc < 0 ? -1 : cc;
-	return group_device_fd(dev);
+	return 0;
 }
 
 static int device_finish(struct vfiodev_device *dev)

@@ -23,7 +23,7 @@ if [ "$VFIODEV_STACK" = upstream ]; then
 	echo "1..0 # SKIP upstream has no vfiodev netlink family"
 	exit 0
 fi
-echo "1..35"
+echo "1..37"
 
 run() {	# run NAME WANT_RC CMD...
 	local name=$1 want=$2 rc
@@ -116,6 +116,26 @@ run "a device that does not exist is refused" 1 vfiodev bind 0000:00:1e.7
 run "a device with another driver, without allow-unbind, is refused" 1 vfiodev bind "$port"
 has "... with the kernel's reason" "has driver pcieport"
 check "... and nothing changed" test "$(dev_state "$edu2")" = "$state_before" -a "$(driver_of "$port")" = pcieport
+
+# A group that cannot be made viable: a device beside one with a DMA driver
+# (the ICH9 functions at 00:1f.x, where the debug kernel's built-in ahci has
+# 00:1f.2; the stock kernel loads no driver for them).
+mate= blocked=
+for d in /sys/bus/pci/devices/0000:00:1f.*; do
+	case $(driver_of ${d##*/}) in
+	"") [ -z "$mate" ] && mate=${d##*/} ;;
+	pcieport|vfio-pci|edu_vfio_pci) ;;
+	*) blocked=${d##*/} ;;
+	esac
+done
+if [ -n "$blocked" ] && [ -n "$mate" ]; then
+	run "a device whose group has $blocked on $(driver_of $blocked) is refused" 1 vfiodev bind "$mate"
+	has "... not viable, naming $blocked, and nothing changed" "not viable: $blocked" &&
+		[ -z "$(driver_of $mate)" ]
+else
+	skip "a group that cannot be made viable is refused" "no ICH9 function has a driver here"
+	skip "... not viable" "no ICH9 function has a driver here"
+fi
 
 # --- the dump lists exactly the bound devices -----------------------------------
 vfiodev --json list > $T/list 2>&1
