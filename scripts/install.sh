@@ -4,10 +4,10 @@
 # `make install` / `make uninstall`: what a host gets of vfiodev.
 #
 #   $SRCDIR/vfiodev-VERSION/     the DKMS source tree (dkms.conf, kernel/
-#                                without the test modules, uapi/linux/vfiodev.h)
+#                                without the test modules, uapi/linux/vfiodev*.h)
 #   $MODPROBEDIR/vfiodev.conf    what replaces what (dist/modprobe.d)
 #   $UDEVRULESDIR/70-vfiodev.rules  owner and mode of the nodes (dist/udev)
-#   $PREFIX/include/linux/vfiodev.h the uAPI additions, for user space
+#   $PREFIX/include/linux/vfiodev{,_nl}.h the uAPI additions, for user space
 #   $PREFIX/lib/libvfiodev.so.1*, .a, pkgconfig/libvfiodev.pc,
 #   $PREFIX/include/vfiodev{.h,/}, $PREFIX/bin/vfiodev, man pages
 #                                libvfiodev, when `make` has built it
@@ -134,9 +134,11 @@ do_install() {
 	done < <(cd "$top" && find kernel -path '*/tests' -prune -o \
 		\( -name Kbuild -o -name '*.[ch]' \) -print | sort)
 	put 0644 "$top/uapi/linux/vfiodev.h" "$dkmssrc/uapi/linux/vfiodev.h"
+	put 0644 "$top/uapi/linux/vfiodev_nl.h" "$dkmssrc/uapi/linux/vfiodev_nl.h"
 	put 0644 "$top/dist/modprobe.d/vfiodev.conf" "$MODPROBEDIR/vfiodev.conf"
 	put 0644 "$top/dist/udev/70-vfiodev.rules" "$UDEVRULESDIR/70-vfiodev.rules"
 	put 0644 "$top/uapi/linux/vfiodev.h" "$PREFIX/include/linux/vfiodev.h"
+	put 0644 "$top/uapi/linux/vfiodev_nl.h" "$PREFIX/include/linux/vfiodev_nl.h"
 	install_libvfiodev
 	entries+=("f $manifest_path")
 

@@ -164,7 +164,7 @@ has "... add of $nvme" "^add $nvme vfio-pci vfio" $T/events
 # --- whichever loads first, the most specific wins ----------------------------
 release_all
 rmmod edu_vfio_pci
-insmod $VFIODEV_MODDIR/test_vendor_vfio_pci.ko
+insmod ${VFIODEV_TEST_MODDIR:-$VFIODEV_MODDIR}/test_vendor_vfio_pci.ko
 run "with a less specific variant loaded first, bind $edu" 0 vfiodev bind "$edu"
 has "... still chooses edu_vfio_pci (loaded on demand)" "driver edu_vfio_pci.*specificity 2"
 vfiodev unbind "$edu" > /dev/null 2>&1
