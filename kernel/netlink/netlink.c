@@ -57,20 +57,24 @@ struct vfiodev_nl_prev {
 
 static LIST_HEAD(vfiodev_nl_prevs);
 
+/*
+ * The first entry from @id on that matches only through driver_override as
+ * a vfio driver's does (PCI_DRIVER_OVERRIDE_DEVICE_VFIO), or NULL at the
+ * table's end (where pci_match_id() stops).
+ */
+static const struct pci_device_id *vfio_id(const struct pci_device_id *id)
+{
+	for (; id && (id->vendor || id->subvendor || id->class_mask); id++)
+		if (id->override_only & PCI_ID_F_VFIO_DRIVER_OVERRIDE)
+			return id;
+	return NULL;
+}
+
 /* A vfio driver has an ID entry that matches only through the override. */
 static bool is_vfio_driver(const struct device_driver *drv)
 {
-	const struct pci_device_id *id;
-	const struct pci_driver *pdrv;
-
-	if (!drv || drv->bus != &pci_bus_type)
-		return false;
-	pdrv = to_pci_driver(drv);
-	for (id = pdrv->id_table; id && (id->vendor || id->subvendor ||
-					 id->class_mask); id++)
-		if (id->override_only & PCI_ID_F_VFIO_DRIVER_OVERRIDE)
-			return true;
-	return false;
+	return drv && drv->bus == &pci_bus_type &&
+	       vfio_id(to_pci_driver(drv)->id_table);
 }
 
 static void pdev_ids(const struct pci_dev *pdev, struct vfiodev_nl_ids *ids)
@@ -80,6 +84,41 @@ static void pdev_ids(const struct pci_dev *pdev, struct vfiodev_nl_ids *ids)
 	ids->subvendor = pdev->subsystem_vendor;
 	ids->subdevice = pdev->subsystem_device;
 	ids->class = pdev->class;
+}
+
+/*
+ * A driver found on the bus stays registered while its module is held:
+ * these helpers take that reference while the bus walk holds the driver
+ * (driver_find() gives no such guarantee), and drop it.
+ */
+static void driver_put_module(struct device_driver *drv)
+{
+	if (drv)
+		module_put(drv->owner);
+}
+
+struct named {
+	const char *name;
+	struct device_driver *drv;
+};
+
+static int match_name(struct device_driver *drv, void *data)
+{
+	struct named *n = data;
+
+	if (strcmp(drv->name, n->name) || !try_module_get(drv->owner))
+		return 0;
+	n->drv = drv;
+	return 1;
+}
+
+/* The PCI driver called @name with its module held, or NULL. */
+static struct device_driver *driver_get_by_name(const char *name)
+{
+	struct named n = { .name = name };
+
+	bus_for_each_drv(&pci_bus_type, NULL, &n, match_name);
+	return n.drv;
 }
 
 struct choice {
@@ -94,22 +133,20 @@ static int consider_driver(struct device_driver *drv, void *data)
 	const struct pci_device_id *id;
 	const struct pci_driver *pdrv;
 
-	if (!is_vfio_driver(drv))
-		return 0;
 	pdrv = to_pci_driver(drv);
-	for (id = pdrv->id_table; id->vendor || id->subvendor || id->class_mask;
-	     id++) {
+	for (id = vfio_id(pdrv->id_table); id; id = vfio_id(id + 1)) {
 		unsigned int spec;
 
-		if (!(id->override_only & PCI_ID_F_VFIO_DRIVER_OVERRIDE) ||
-		    !vfiodev_nl_id_matches(id, c->ids))
+		if (!vfiodev_nl_id_matches(id, c->ids))
 			continue;
 		spec = vfiodev_nl_id_specificity(id);
-		if (vfiodev_nl_better(spec, drv->name, c->spec,
-				      c->best ? c->best->name : NULL)) {
-			c->best = drv;
-			c->spec = spec;
-		}
+		if (!vfiodev_nl_better(spec, drv->name, c->spec,
+				       c->best ? c->best->name : NULL) ||
+		    !try_module_get(drv->owner))
+			continue;
+		driver_put_module(c->best);
+		c->best = drv;
+		c->spec = spec;
 	}
 	return 0;
 }
@@ -154,8 +191,8 @@ static void modprobe_alias(const char *alias)
 
 /*
  * The most specific vfio driver for @pdev, after loading every module its
- * vfio_pci: alias names.  Returns a driver reference (put_driver-free:
- * drivers stay registered while their module is held) or NULL.
+ * vfio_pci: alias names, with its module held (driver_put_module()), or
+ * NULL.
  */
 static struct device_driver *choose_driver(struct pci_dev *pdev,
 					   unsigned int *spec)
@@ -174,6 +211,21 @@ static struct device_driver *choose_driver(struct pci_dev *pdev,
 	bus_for_each_drv(&pci_bus_type, NULL, &c, consider_driver);
 	*spec = c.spec;
 	return c.best;
+}
+
+/* Whether @path is @pdev's directory under /sys/bus/pci or /sys/devices. */
+static bool sysfs_path_is(const char *path, struct pci_dev *pdev)
+{
+	static const char bus_dir[] = "/sys/bus/pci/devices/";
+	char *kpath;
+	bool same;
+
+	if (!strncmp(path, bus_dir, sizeof(bus_dir) - 1))
+		return !strcmp(path + sizeof(bus_dir) - 1, pci_name(pdev));
+	kpath = kobject_get_path(&pdev->dev.kobj, GFP_KERNEL);
+	same = kpath && !strncmp(path, "/sys", 4) && !strcmp(path + 4, kpath);
+	kfree(kpath);
+	return same;
 }
 
 /* The device of a request: by PCI address or by sysfs path; a reference. */
@@ -209,21 +261,7 @@ static struct pci_dev *request_pdev(struct genl_info *info)
 		return ERR_PTR(-ENODEV);
 	}
 	/* A path must be the device's own, in either of its sysfs places. */
-	if (path && strncmp(path, "/sys/bus/pci/devices/", 21)) {
-		char *kpath = kobject_get_path(&pdev->dev.kobj, GFP_KERNEL);
-		bool same = kpath && !strncmp(path, "/sys", 4) &&
-			    !strcmp(path + 4, kpath);
-
-		kfree(kpath);
-		if (!same) {
-			pci_dev_put(pdev);
-			NL_SET_ERR_MSG_ATTR(info->extack, attr,
-					    "not the sysfs directory of a PCI device");
-			return ERR_PTR(-EINVAL);
-		}
-	}
-	if (path && !strncmp(path, "/sys/bus/pci/devices/", 21) &&
-	    strcmp(path + 21, addr)) {
+	if (path && !sysfs_path_is(path, pdev)) {
 		pci_dev_put(pdev);
 		NL_SET_ERR_MSG_ATTR(info->extack, attr,
 				    "not the sysfs directory of a PCI device");
@@ -344,6 +382,15 @@ static int give_to(struct pci_dev *pdev, struct device_driver *drv)
 	return device_driver_attach(drv, &pdev->dev);
 }
 
+/* Undoes a hand-over: @pdev leaves its driver for @old (NULL: none). */
+static void give_back(struct pci_dev *pdev, struct device_driver *old)
+{
+	device_release_driver(&pdev->dev);
+	if (give_to(pdev, old) && old)
+		pci_warn(pdev, "could not give the device back to %s\n",
+			 old->name);
+}
+
 /*
  * Hands @pdev to @drv.  On failure it gets back the driver it had, @old,
  * and no override.
@@ -363,10 +410,7 @@ static int hand_over(struct pci_dev *pdev, struct device_driver *drv,
 		return 0;
 	if (rc >= 0)
 		rc = -ENODEV;
-	device_release_driver(&pdev->dev);
-	if (give_to(pdev, old))
-		pci_warn(pdev, "could not give the device back to %s\n",
-			 old->name);
+	give_back(pdev, old);
 	return rc;
 }
 
@@ -443,14 +487,19 @@ static int bind_all(struct genl_info *info, struct pci_dev *pdev,
 		olds[done] = READ_ONCE(d->dev.driver);
 		if (olds[done] == drvs[done])
 			continue;
-		rc = prev_record(d, olds[done]);
-		if (!rc)
-			rc = hand_over(d, drvs[done], olds[done]);
+		rc = hand_over(d, drvs[done], olds[done]);
 		if (rc) {
 			NL_SET_ERR_MSG_FMT(info->extack, "%s did not take %s (%d)",
 					   drvs[done]->name, pci_name(d), rc);
 			break;
 		}
+	}
+	/* What each had before, once all of them were handed over. */
+	for (i = 0; !rc && i < done; i++) {
+		struct pci_dev *d = i ? gs->blockers[i - 1] : pdev;
+
+		if (olds[i] != drvs[i])
+			rc = prev_record(d, olds[i]);
 	}
 	if (!rc)
 		return 0;
@@ -458,33 +507,30 @@ static int bind_all(struct genl_info *info, struct pci_dev *pdev,
 	for (i = 0; i < done; i++) {
 		struct pci_dev *d = i ? gs->blockers[i - 1] : pdev;
 
-		if (olds[i] == drvs[i])
-			continue;
-		device_release_driver(&d->dev);
-		if (give_to(d, olds[i]))
-			pci_warn(d, "could not give the device back to %s\n",
-				 olds[i]->name);
+		if (olds[i] != drvs[i])
+			give_back(d, olds[i]);
 	}
 	return rc;
 }
 
-/* A vfio driver by name, loading its module when needed. */
+/* A vfio driver by name, loading its module when needed; module held. */
 static struct device_driver *named_driver(struct genl_info *info,
 					  struct nlattr *attr)
 {
 	const char *name = nla_data(attr);
 	struct device_driver *drv;
 
-	drv = driver_find(name, &pci_bus_type);
+	drv = driver_get_by_name(name);
 	if (!drv) {
 		request_module("%s", name);
-		drv = driver_find(name, &pci_bus_type);
+		drv = driver_get_by_name(name);
 	}
 	if (!drv) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attr, "no such PCI driver");
 		return ERR_PTR(-ENOENT);
 	}
 	if (!is_vfio_driver(drv)) {
+		driver_put_module(drv);
 		NL_SET_ERR_MSG_ATTR(info->extack, attr, "not a vfio driver");
 		return ERR_PTR(-EINVAL);
 	}
@@ -494,7 +540,7 @@ static struct device_driver *named_driver(struct genl_info *info,
 int vfiodev_nl_bind_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *dattr = info->attrs[VFIODEV_NL_A_DEV_DRIVER];
-	struct device_driver *drvs[GROUP_MAX + 1], *old;
+	struct device_driver *drvs[GROUP_MAX + 1] = { }, *old;
 	char prev[VFIODEV_NL_NAME_LEN] = "";
 	struct group_scan gs = { };
 	unsigned int spec = 0, i;
@@ -516,6 +562,7 @@ int vfiodev_nl_bind_doit(struct sk_buff *skb, struct genl_info *info)
 	drvs[0] = dattr ? named_driver(info, dattr) : choose_driver(pdev, &spec);
 	if (IS_ERR(drvs[0])) {
 		rc = PTR_ERR(drvs[0]);
+		drvs[0] = NULL;
 		goto out_put;
 	}
 	if (!drvs[0]) {
@@ -568,6 +615,8 @@ out_unlock:
 	if (!rc)
 		rc = reply_dev(info, pdev, prev, dattr ? -1 : (int)spec);
 out_put:
+	for (i = 0; i < ARRAY_SIZE(drvs); i++)
+		driver_put_module(drvs[i]);
 	pci_dev_put(pdev);
 	return rc;
 }
@@ -601,7 +650,7 @@ int vfiodev_nl_unbind_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	p = prev_find(pci_name(pdev));
 	if (restore == VFIODEV_RESTORE_PREVIOUS && p && p->driver[0]) {
-		prev = driver_find(p->driver, &pci_bus_type);
+		prev = driver_get_by_name(p->driver);
 		if (!prev) {
 			NL_SET_ERR_MSG_FMT(info->extack,
 					   "the previous driver %s is gone",
@@ -614,13 +663,14 @@ int vfiodev_nl_unbind_doit(struct sk_buff *skb, struct genl_info *info)
 	rc = give_to(pdev, prev);
 	if (rc)
 		NL_SET_ERR_MSG_FMT(info->extack, "%s did not take it back (%d)",
-				   prev->name, rc);
+				   prev ? prev->name : "no driver", rc);
 	if (p) {
 		list_del(&p->node);
 		kfree(p);
 	}
 out_unlock:
 	mutex_unlock(&vfiodev_nl_lock);
+	driver_put_module(prev);
 	if (!rc)
 		rc = reply_dev(info, pdev, NULL, -1);
 	pci_dev_put(pdev);
