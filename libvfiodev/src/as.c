@@ -30,15 +30,40 @@ void vfiodev_as_get(struct vfiodev_as *as)
 	as->refs++;
 }
 
+/* The windows are unknown again: the allocator has nothing to give. */
+static void as_forget_ranges(struct vfiodev_as *as)
+{
+	free(as->ranges);
+	as->ranges = NULL;
+	as->nr_ranges = 0;
+	as->nr_free = 0;
+}
+
+/*
+ * Takes @grp out of the container and closes it.  When it was the last,
+ * type1 forgets the IOMMU and every mapping with it.  Under as->lock, or
+ * by the address space's last user.
+ */
+static void group_release(struct vfiodev_as *as, struct vfiodev_group *grp)
+{
+	struct vfiodev_group **p;
+
+	for (p = &as->groups; *p != grp; p = &(*p)->next)
+		;
+	*p = grp->next;
+	ioctl(grp->fd, VFIO_GROUP_UNSET_CONTAINER);
+	close(grp->fd);
+	free(grp);
+	if (!as->groups) {
+		as->iommu_set = false;
+		as_forget_ranges(as);
+	}
+}
+
 static void as_close_kernel(struct vfiodev_as *as)
 {
-	struct vfiodev_group *grp;
-
-	while ((grp = as->groups)) {
-		as->groups = grp->next;
-		close(grp->fd);
-		free(grp);
-	}
+	while (as->groups)
+		group_release(as, as->groups);
 	if (as->container >= 0)
 		close(as->container);
 	if (as->iommufd >= 0) {
@@ -52,10 +77,7 @@ static void as_close_kernel(struct vfiodev_as *as)
 	as->iommufd = -1;
 	as->iommu_set = false;
 	as->path = VFIODEV_PATH_AUTO;
-	free(as->ranges);
-	as->ranges = NULL;
-	as->nr_ranges = 0;
-	as->nr_free = 0;
+	as_forget_ranges(as);
 }
 
 void vfiodev_as_put(struct vfiodev_as *as)
@@ -357,48 +379,19 @@ err_close:
 	return rc;
 }
 
-/* The last group of the container leaves: type1 forgets the IOMMU. */
-static void group_release_last_locked(struct vfiodev_as *as)
-{
-	struct vfiodev_group *grp = as->groups;
-
-	as->groups = NULL;
-	ioctl(grp->fd, VFIO_GROUP_UNSET_CONTAINER);
-	close(grp->fd);
-	free(grp);
-	as->iommu_set = false;
-	as->nr_free = 0;
-	free(as->ranges);
-	as->ranges = NULL;
-	as->nr_ranges = 0;
-}
-
 void vfiodev_as_group_put(struct vfiodev_as *as, struct vfiodev_group *grp)
 {
-	struct vfiodev_group **p;
-
 	if (--grp->users)
 		return;
 	/* The last group keeps the mappings alive: it stays (see top). */
 	if (as->groups == grp && !grp->next && as->nr_maps)
 		return;
-	for (p = &as->groups; *p != grp; p = &(*p)->next)
-		;
-	*p = grp->next;
-	ioctl(grp->fd, VFIO_GROUP_UNSET_CONTAINER);
-	close(grp->fd);
-	free(grp);
-	if (!as->groups) {
-		as->iommu_set = false;
-		pthread_mutex_lock(&as->lock);
-		as->nr_free = 0;
-		free(as->ranges);
-		as->ranges = NULL;
-		as->nr_ranges = 0;
-		pthread_mutex_unlock(&as->lock);
-	} else {
+	pthread_mutex_lock(&as->lock);
+	group_release(as, grp);
+	pthread_mutex_unlock(&as->lock);
+	/* The windows widen again with the IOMMUs that are left. */
+	if (as->groups)
 		vfiodev_as_refresh_ranges(as);
-	}
 }
 
 /* Whether the container's DMA is coherent: 1, 0, or -errno. */
@@ -439,13 +432,7 @@ VFIODEV_EXPORT int vfiodev_as_create(struct vfiodev_ctx *ctx,
 	as = as_new(ctx);
 	if (!as)
 		return -ENOMEM;
-	if (ctx->env_set) {
-		as->policy = ctx->env_policy;
-		as->policy_reason = VFIODEV_REASON_ENV;
-	} else {
-		as->policy = ctx->policy;
-		as->policy_reason = VFIODEV_REASON_FORCED;
-	}
+	as->policy = vfiodev_ctx_policy(ctx, &as->policy_reason);
 	if (as->policy == VFIODEV_PATH_CDEV) {
 		rc = vfiodev_as_bind_path(as, VFIODEV_PATH_CDEV);
 		if (rc) {
@@ -787,7 +774,7 @@ VFIODEV_EXPORT int vfiodev_dma_unmap(struct vfiodev_as *as, uint64_t iova,
 	/* The group kept only for the mappings can go now (see top). */
 	if (!as->nr_maps && as->groups && !as->groups->next &&
 	    !as->groups->users)
-		group_release_last_locked(as);
+		group_release(as, as->groups);
 out_unlock:
 	pthread_mutex_unlock(&as->lock);
 	free(maps);

@@ -121,6 +121,21 @@ void vfiodev_ctx_put(struct vfiodev_ctx *ctx)
 		free(ctx);
 }
 
+/*
+ * The policy new address spaces take: the operator's (VFIODEV_PATH), else
+ * the program's; @reason says whose.
+ */
+enum vfiodev_path vfiodev_ctx_policy(const struct vfiodev_ctx *ctx,
+				     enum vfiodev_reason *reason)
+{
+	if (ctx->env_set) {
+		*reason = VFIODEV_REASON_ENV;
+		return ctx->env_policy;
+	}
+	*reason = VFIODEV_REASON_FORCED;
+	return ctx->policy;
+}
+
 VFIODEV_EXPORT void vfiodev_ctx_destroy(struct vfiodev_ctx *ctx)
 {
 	if (ctx)

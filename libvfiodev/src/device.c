@@ -279,7 +279,7 @@ VFIODEV_EXPORT int vfiodev_device_open(struct vfiodev_as *as,
 	enum vfiodev_path path, before;
 	struct vfiodev_device *dev;
 	struct vfiodev_ctx *ctx;
-	char drv[64], node[64];
+	char drv[64];
 	bool is_cdev, cdev_ok;
 	int rc;
 
@@ -312,9 +312,7 @@ VFIODEV_EXPORT int vfiodev_device_open(struct vfiodev_as *as,
 	if (!is_cdev)
 		vfiodev_sysfs_cdev(dev->bdf, dev->cdev);
 	dev->group_id = vfiodev_sysfs_group(dev->bdf);
-	snprintf(node, sizeof(node), "/dev/vfio/devices/%s", dev->cdev);
-	cdev_ok = dev->cdev[0] && vfiodev_node_exists(node) &&
-		  vfiodev_node_exists("/dev/iommu");
+	cdev_ok = vfiodev_cdev_usable(dev->cdev);
 
 	if (as->path != VFIODEV_PATH_AUTO) {
 		path = as->path;
@@ -338,7 +336,7 @@ VFIODEV_EXPORT int vfiodev_device_open(struct vfiodev_as *as,
 		path = as->policy;
 		dev->reason = as->policy_reason;
 	} else {
-		path = vfiodev_auto_path(ctx, dev->bdf, &dev->reason);
+		path = vfiodev_auto_path(dev->bdf, &dev->reason);
 	}
 	if (path == VFIODEV_PATH_CDEV && !cdev_ok) {
 		vd_err(ctx, "%s: the new path needs a vfio cdev and /dev/iommu",

@@ -50,6 +50,8 @@ void vfiodev_log(struct vfiodev_ctx *ctx, int level, const char *fmt, ...)
 #define vd_dbg(ctx, ...)	vfiodev_log(ctx, VFIODEV_LOG_DEBUG, __VA_ARGS__)
 
 void vfiodev_ctx_get(struct vfiodev_ctx *ctx);
+enum vfiodev_path vfiodev_ctx_policy(const struct vfiodev_ctx *ctx,
+				     enum vfiodev_reason *reason);
 void vfiodev_ctx_put(struct vfiodev_ctx *ctx);
 
 /* One group on a legacy address space, shared by its open devices. */
@@ -142,7 +144,8 @@ bool vfiodev_driver_is_vfio(const char *bdf, const char *drv);
 int vfiodev_cdev_bdf(const char *cdev, char bdf[16]);
 bool vfiodev_node_exists(const char *path);
 int vfiodev_link_name(const char *path, char *out, size_t len);
-int vfiodev_auto_path(struct vfiodev_ctx *ctx, const char *bdf,
-		      enum vfiodev_reason *reason);
+bool vfiodev_cdev_usable(const char *cdev);
+enum vfiodev_path vfiodev_auto_path(const char *bdf,
+				    enum vfiodev_reason *reason);
 
 #endif /* VFIODEV_INTERNAL_H */

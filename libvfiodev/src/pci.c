@@ -25,8 +25,6 @@ static uint32_t read_hex(const char *bdf, const char *file)
 static void fill_info(struct vfiodev_ctx *ctx, const char *bdf,
 		      struct vfiodev_pci_info *info)
 {
-	int path;
-
 	memset(info, 0, sizeof(*info));
 	snprintf(info->bdf, sizeof(info->bdf), "%s", bdf);
 	info->vendor = read_hex(bdf, "vendor");
@@ -43,16 +41,9 @@ static void fill_info(struct vfiodev_ctx *ctx, const char *bdf,
 	info->auto_reason = VFIODEV_REASON_NONE;
 	if (!info->vfio)
 		return;
-	if (ctx->env_set && ctx->env_policy != VFIODEV_PATH_AUTO) {
-		info->auto_path = ctx->env_policy;
-		info->auto_reason = VFIODEV_REASON_ENV;
-	} else if (!ctx->env_set && ctx->policy != VFIODEV_PATH_AUTO) {
-		info->auto_path = ctx->policy;
-		info->auto_reason = VFIODEV_REASON_FORCED;
-	} else {
-		path = vfiodev_auto_path(ctx, bdf, &info->auto_reason);
-		info->auto_path = (enum vfiodev_path)path;
-	}
+	info->auto_path = vfiodev_ctx_policy(ctx, &info->auto_reason);
+	if (info->auto_path == VFIODEV_PATH_AUTO)
+		info->auto_path = vfiodev_auto_path(bdf, &info->auto_reason);
 }
 
 VFIODEV_EXPORT int vfiodev_pci_get_info(struct vfiodev_ctx *ctx,

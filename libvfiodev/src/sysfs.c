@@ -256,24 +256,30 @@ bool vfiodev_driver_is_vfio(const char *bdf, const char *drv)
 	return vfiodev_node_exists(path);
 }
 
+/* The new path is there for a device with cdev @cdev ("" if none). */
+bool vfiodev_cdev_usable(const char *cdev)
+{
+	char path[64];
+
+	if (!cdev[0])
+		return false;
+	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", cdev);
+	return vfiodev_node_exists(path) && vfiodev_node_exists("/dev/iommu");
+}
+
 /*
  * The automatic choice as far as it can be made without opening anything:
  * AUTO when only an attach can tell.
  */
-int vfiodev_auto_path(struct vfiodev_ctx *ctx, const char *bdf,
-		      enum vfiodev_reason *reason)
+enum vfiodev_path vfiodev_auto_path(const char *bdf,
+				    enum vfiodev_reason *reason)
 {
-	char cdev[16], path[PATH_MAX];
+	char cdev[16] = "", path[PATH_MAX];
 	bool has_cdev, has_group;
 	int group, coherent;
 
-	(void)ctx;
-	has_cdev = !vfiodev_sysfs_cdev(bdf, cdev) &&
-		   vfiodev_node_exists("/dev/iommu");
-	if (has_cdev) {
-		snprintf(path, sizeof(path), "/dev/vfio/devices/%s", cdev);
-		has_cdev = vfiodev_node_exists(path);
-	}
+	vfiodev_sysfs_cdev(bdf, cdev);
+	has_cdev = vfiodev_cdev_usable(cdev);
 	group = vfiodev_sysfs_group(bdf);
 	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
 	has_group = group >= 0 && vfiodev_node_exists(path);
