@@ -1282,16 +1282,34 @@ TEST_F(shared, one_mapping_two_devices)
 
 /* --- descriptors handed in --------------------------------------------- */
 
+/*
+ * A device opened from descriptors: its path, and DMA through it; then it
+ * and its address space go.
+ */
+static void drive_preopened(struct __test_metadata *_metadata,
+			    struct vfiodev_as *as, struct vfiodev_device *dev,
+			    enum vfiodev_path path, uint8_t *m, unsigned int seed)
+{
+	enum vfiodev_reason reason;
+	uint64_t iova;
+
+	EXPECT_EQ(path, vfiodev_device_path(dev, &reason));
+	EXPECT_EQ(VFIODEV_REASON_PREOPENED, reason);
+	ASSERT_EQ(0, vfiodev_dma_map(as, m, SZ_2M, &iova, 0));
+	EXPECT_TRUE(edu_roundtrip(dev, m, iova, m + 4096, iova + 4096, seed));
+	EXPECT_EQ(0, vfiodev_dma_unmap(as, iova, SZ_2M, 0, NULL));
+	vfiodev_device_close(dev);
+	vfiodev_as_destroy(as);
+}
+
 TEST(preopened)
 {
 	struct vfiodev_device *dev = NULL;
 	struct vfiodev_pci_info pi;
-	enum vfiodev_reason reason;
 	struct vfiodev_ctx *ctx;
 	struct vfiodev_as *as;
 	char edu[2][BDF_LEN], node[64];
 	int fd, gfd, nullfd;
-	uint64_t iova;
 	uint8_t *m;
 
 	first_edus(_metadata, edu);
@@ -1331,13 +1349,7 @@ TEST(preopened)
 	ASSERT_EQ(0, vfiodev_device_open_fd(as, gfd, edu[0],
 					    VFIODEV_DEVICE_FD_GROUP, &dev));
 	close(gfd);
-	EXPECT_EQ(VFIODEV_PATH_LEGACY, vfiodev_device_path(dev, &reason));
-	EXPECT_EQ(VFIODEV_REASON_PREOPENED, reason);
-	ASSERT_EQ(0, vfiodev_dma_map(as, m, SZ_2M, &iova, 0));
-	EXPECT_TRUE(edu_roundtrip(dev, m, iova, m + 4096, iova + 4096, 8));
-	EXPECT_EQ(0, vfiodev_dma_unmap(as, iova, SZ_2M, 0, NULL));
-	vfiodev_device_close(dev);
-	vfiodev_as_destroy(as);
+	drive_preopened(_metadata, as, dev, VFIODEV_PATH_LEGACY, m, 8);
 
 	/* New path: an iommufd and a cdev, opened by someone else. */
 	if (have_cdev_path()) {
@@ -1358,13 +1370,7 @@ TEST(preopened)
 		ASSERT_EQ(0, vfiodev_device_open_fd(as, gfd, NULL,
 						    VFIODEV_DEVICE_FD_CDEV, &dev));
 		close(gfd);
-		EXPECT_EQ(VFIODEV_PATH_CDEV, vfiodev_device_path(dev, &reason));
-		EXPECT_EQ(VFIODEV_REASON_PREOPENED, reason);
-		ASSERT_EQ(0, vfiodev_dma_map(as, m, SZ_2M, &iova, 0));
-		EXPECT_TRUE(edu_roundtrip(dev, m, iova, m + 4096, iova + 4096, 9));
-		EXPECT_EQ(0, vfiodev_dma_unmap(as, iova, SZ_2M, 0, NULL));
-		vfiodev_device_close(dev);
-		vfiodev_as_destroy(as);
+		drive_preopened(_metadata, as, dev, VFIODEV_PATH_CDEV, m, 9);
 		/* The caller's iommufd is still good, and holds nothing. */
 		{
 			struct iommu_ioas_alloc a = { .size = sizeof(a) };
