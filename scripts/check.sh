@@ -118,13 +118,46 @@ else
 fi
 
 # --- guest ------------------------------------------------------------------
-for flavour in "$@"; do
+# boot_and_judge LABEL FLAVOUR SNOOP LIST RUN-GUEST-ARGS...: boots the
+# FLAVOUR guest with snoop-control SNOOP (console: $B/guest-LABEL.log) and
+# records the verdict of its log against the tests in LIST.
+boot_and_judge() {
+	local label=$1 flavour=$2 snoop=$3 list=$4 image stall log start attempt
+	shift 4
 	case $flavour in
 	# No time limit: a guest counts as stuck when its console stays
 	# silent this long (the debug kernel's kmemleak scan is the longest
 	# quiet stretch), so a busy host makes a run slower, not failed.
-	stock) image=$KIMAGE target=initramfs stall=600 ;;
-	debug) image=$DKIMAGE target=initramfs-debug stall=900 ;;
+	stock) image=$KIMAGE stall=600 ;;
+	debug) image=$DKIMAGE stall=900 ;;
+	esac
+	log=$B/guest-$label.log
+	start=$(date +%s)
+	for attempt in 1 2 3 4 5; do
+		scripts/run-guest.sh --mode check --flavour "$flavour" --snoop "$snoop" \
+			"$@" --stall "$stall" --scratch "$B/nvme.img" --log "$log" \
+			"$image" "$B/$flavour/initramfs.cpio.gz" > /dev/null 2>&1
+		# A kernel that died before /init started ran none of our
+		# code (under TCG the debug kernel does, now and then; see
+		# Documentation/testing.rst).  Boot again, up to four
+		# times, and say so; a fifth such death is reported like
+		# any other.
+		grep -q '^VFIODEV-GUEST ' "$log" && break
+		[ $attempt = 5 ] && break
+		mv "$log" "${log%.log}-boot$attempt.log"
+		echo "# the guest died before /init ran, none of our code had run: booting it again (first console: ${log%.log}-boot$attempt.log)"
+		grep -m 3 -E 'BUG:|Oops|panic' "${log%.log}-boot$attempt.log" | sed 's/^/#   /'
+	done
+	echo "# the guest ran $(( $(date +%s) - start )) s"
+	scripts/verdict.py "$label" "$log" "$list" > "$B/verdict.out"
+	cat "$B/verdict.out"
+	grep -E '^(PASS|FAIL|SKIP) ' "$B/verdict.out" >> "$results"
+}
+
+for flavour in "$@"; do
+	case $flavour in
+	stock) target=initramfs ;;
+	debug) target=initramfs-debug ;;
 	esac
 	if ! $MAKE "$target" > "$B/build-$flavour.log" 2>&1; then
 		record FAIL "host: $flavour initramfs (modules, selftests, examples)" "$B/build-$flavour.log"
@@ -142,29 +175,9 @@ for flavour in "$@"; do
 				record FAIL "host: the drop-in guest boots on the DKMS install (staging failed)"
 			fi
 		fi
-		log=$B/guest-$flavour-snoop-$snoop.log
-		echo "# booting the $flavour guest, intel-iommu snoop-control=$snoop, modules: ${stack[1]} (console: $log)"
-		start=$(date +%s)
-		for attempt in 1 2 3 4 5; do
-			scripts/run-guest.sh --mode check --flavour "$flavour" --snoop "$snoop" \
-				"${stack[@]}" --env "VFIODEV_CACHE=$CACHE" "${qemu10_env[@]}" \
-				--stall "$stall" --scratch "$B/nvme.img" --log "$log" \
-				"$image" "$B/$flavour/initramfs.cpio.gz" > /dev/null 2>&1
-			# A kernel that died before /init started ran none of our
-			# code (under TCG the debug kernel does, now and then; see
-			# Documentation/testing.rst).  Boot again, up to four
-			# times, and say so; a fifth such death is reported like
-			# any other.
-			grep -q '^VFIODEV-GUEST ' "$log" && break
-			[ $attempt = 5 ] && break
-			mv "$log" "${log%.log}-boot$attempt.log"
-			echo "# the guest died before /init ran, none of our code had run: booting it again (first console: ${log%.log}-boot$attempt.log)"
-			grep -m 3 -E 'BUG:|Oops|panic' "${log%.log}-boot$attempt.log" | sed 's/^/#   /'
-		done
-		echo "# the guest ran $(( $(date +%s) - start )) s"
-		scripts/verdict.py "$flavour-snoop-$snoop" "$log" "$B/tests/list" > "$B/verdict.out"
-		cat "$B/verdict.out"
-		grep -E '^(PASS|FAIL|SKIP) ' "$B/verdict.out" >> "$results"
+		echo "# booting the $flavour guest, intel-iommu snoop-control=$snoop, modules: ${stack[1]} (console: $B/guest-$flavour-snoop-$snoop.log)"
+		boot_and_judge "$flavour-snoop-$snoop" "$flavour" "$snoop" "$B/tests/list" \
+			"${stack[@]}" --env "VFIODEV_CACHE=$CACHE" "${qemu10_env[@]}"
 	done
 done
 
@@ -175,25 +188,10 @@ done
 printf '%s\n' libvfiodev libvfiodev_tools > "$B/tests/list-upstream"
 for run in "stock off" "debug on" "debug off"; do
 	set -- $run
-	flavour=$1 snoop=$2
-	case $flavour in
-	stock) image=$KIMAGE stall=600 ;;
-	debug) image=$DKIMAGE stall=900 ;;
-	esac
-	[ -e "$B/$flavour/initramfs.cpio.gz" ] || continue
-	log=$B/guest-$flavour-snoop-$snoop-upstream.log
-	echo "# booting the $flavour guest, snoop-control=$snoop, upstream's modules, libvfiodev's suites (console: $log)"
-	for attempt in 1 2 3; do
-		scripts/run-guest.sh --mode check --flavour "$flavour" --snoop "$snoop" \
-			--stack upstream --env VFIODEV_ONLY=libvfiodev+libvfiodev_tools \
-			--stall "$stall" --scratch "$B/nvme.img" --log "$log" \
-			"$image" "$B/$flavour/initramfs.cpio.gz" > /dev/null 2>&1
-		grep -q '^VFIODEV-GUEST ' "$log" && break
-		mv "$log" "${log%.log}-boot$attempt.log"
-	done
-	scripts/verdict.py "$flavour-snoop-$snoop-upstream" "$log" "$B/tests/list-upstream" > "$B/verdict.out"
-	cat "$B/verdict.out"
-	grep -E '^(PASS|FAIL|SKIP) ' "$B/verdict.out" >> "$results"
+	[ -e "$B/$1/initramfs.cpio.gz" ] || continue
+	echo "# booting the $1 guest, snoop-control=$2, upstream's modules, libvfiodev's suites (console: $B/guest-$1-snoop-$2-upstream.log)"
+	boot_and_judge "$1-snoop-$2-upstream" "$1" "$2" "$B/tests/list-upstream" \
+		--stack upstream --env VFIODEV_ONLY=libvfiodev+libvfiodev_tools
 done
 
 pass=$(grep -c '^PASS ' "$results")
