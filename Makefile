@@ -9,6 +9,10 @@
 #   make check    every test, in the guest, on both IOMMU configurations,
 #                 on Debian's stock kernel and on the debug kernel
 #   make check-stock / check-debug   the same on one kernel only
+#   make bench    ours against upstream's modules in one boot of the
+#                 benchmark kernel (the debug kernel without detectors):
+#                 build/bench/table.md, results.csv, count.png, bulk.png
+#                 (ROUNDS=N, QUICK=1, ONLY=bulk+count+pgsize+latency+open+nvme)
 #   make shell    boot a guest to a shell (SNOOP=on|off, FLAVOUR=stock|debug)
 #   make          modules (for the stock kernel), selftests and examples
 #   make install / make uninstall   what a host gets (scripts/install.sh:
@@ -38,6 +42,9 @@ include $(B)/env.mk
 ifneq ($(filter check check-debug check-stock debug-kernel debug %-debug,$(MAKECMDGOALS) $(FLAVOUR)),)
 include $(B)/debug-env.mk
 endif
+ifneq ($(filter bench bench-kernel %-bench,$(MAKECMDGOALS)),)
+include $(B)/bench-env.mk
+endif
 endif
 
 # deps.sh is cheap when everything is in place; it rewrites env.mk only
@@ -49,7 +56,13 @@ $(B)/env.mk: FORCE
 $(B)/debug-env.mk: $(B)/env.mk kernel/configs/debug.config scripts/debug-kernel.sh
 	@scripts/debug-kernel.sh "$(CACHE)" $(CURDIR)/kernel/configs/debug.config $@ >/dev/null
 
-.PHONY: all modules modules-debug libvfiodev libvfiodev-stage selftests examples initramfs initramfs-debug \
+# The benchmark kernel: the debug kernel's fragment with bench.config over it.
+$(B)/bench-env.mk: $(B)/env.mk kernel/configs/debug.config kernel/configs/bench.config \
+		scripts/debug-kernel.sh
+	@scripts/debug-kernel.sh --prefix BK "$(CACHE)" \
+		$(CURDIR)/kernel/configs/debug.config,$(CURDIR)/kernel/configs/bench.config $@ >/dev/null
+
+.PHONY: all modules modules-debug modules-bench bench bench-kernel initramfs-bench libvfiodev libvfiodev-stage selftests examples initramfs initramfs-debug \
 	check check-debug check-stock demo shell reference uapi-check debug-kernel \
 	install uninstall clean FORCE
 all: modules selftests examples
@@ -72,6 +85,11 @@ modules-debug: $(B)/debug-env.mk
 	$(call kmod_build,debug,$(DKDIR),)
 
 debug-kernel: $(B)/debug-env.mk
+
+modules-bench: $(B)/bench-env.mk
+	$(call kmod_build,bench,$(BKDIR),)
+
+bench-kernel: $(B)/bench-env.mk
 
 # The shared uAPI headers are upstream 6.12's own, taken from the headers
 # package and stripped of kernel-only annotations like headers_install does.
@@ -112,9 +130,10 @@ examples: $(UAPI_HDRS) libvfiodev
 	$(MAKE) -C examples OUTPUT=$(B)/bin UAPI_INC=$(UAPI) \
 		LIBVFIODEV=$(B)/libvfiodev LIBVFIODEV_INC=$(CURDIR)/libvfiodev/include
 	ln -sfn ../libvfiodev/bin/vfiodev $(B)/bin/vfiodev
+	$(MAKE) -C bench OUTPUT=$(B)/bin UAPI_INC=$(UAPI)
 
 GUEST_FILES := scripts/mkinitramfs.sh scripts/guest/init scripts/guest/demo \
-	scripts/guest/dropin-setup
+	scripts/guest/dropin-setup scripts/guest/bench
 
 initramfs: modules selftests examples $(GUEST_FILES)
 	scripts/mkinitramfs.sh $(B)/stock/initramfs.cpio.gz $(KMODDIR) \
@@ -123,6 +142,13 @@ initramfs: modules selftests examples $(GUEST_FILES)
 initramfs-debug: modules-debug selftests examples $(GUEST_FILES)
 	scripts/mkinitramfs.sh $(B)/debug/initramfs.cpio.gz $(DKMODDIR) \
 		$(B)/debug/kmod $(B)/tests $(B)/bin $(STAGE)
+
+initramfs-bench: modules-bench selftests examples $(GUEST_FILES)
+	scripts/mkinitramfs.sh $(B)/bench/initramfs.cpio.gz $(BKMODDIR) \
+		$(B)/bench/kmod $(B)/tests $(B)/bin $(STAGE)
+
+bench: initramfs-bench
+	@B=$(B) BKIMAGE=$(BKIMAGE) ROUNDS=$(ROUNDS) QUICK=$(QUICK) ONLY=$(ONLY) scripts/bench.sh
 
 CHECK_ENV = B=$(B) CACHE=$(CACHE) KDIR=$(KDIR) KVER=$(KVER) KIMAGE=$(KIMAGE) KMODDIR=$(KMODDIR) \
 	DKDIR=$(DKDIR) DKREL=$(DKREL) DKIMAGE=$(DKIMAGE) \

@@ -2,7 +2,7 @@
 /*
  * vfiodev-nvme: a small user-space NVMe driver on libvfiodev.
  *
- *   vfiodev-nvme [--path auto|cdev|legacy] [--irq] [--blocks N] <BDF>
+ *   vfiodev-nvme [--path auto|cdev|legacy] [--irq] [--blocks N] [--reads N] <BDF>
  *
  * It takes an NVMe controller bound to vfio-pci, brings it up with one admin
  * queue pair and one I/O queue pair in memory it maps for DMA, writes N
@@ -11,7 +11,9 @@
  * two.  Every step is printed as it is taken.  With --irq, the I/O
  * completion queue signals MSI-X vector 0 and the I/O commands wait for the
  * interrupt; otherwise, and for every admin command, the completion queues
- * are polled.
+ * are polled.  With --reads N, it then reads 4 KiB N times, one command at
+ * a time, over the blocks it wrote, checks the last one, and prints the
+ * rate (what `make bench` reports as the end-to-end figure).
  *
  * This is an example, not a driver to keep data on: one command in flight
  * at a time, 4 KiB controller pages, no metadata, no error recovery.  The
@@ -236,6 +238,7 @@ struct options {
 	enum vfiodev_path path;
 	bool irq;
 	unsigned long blocks;
+	unsigned long reads;
 	const char *bdf;
 };
 
@@ -632,7 +635,7 @@ static int parse_path(const char *s, enum vfiodev_path *path)
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"usage: %s [--path auto|cdev|legacy] [--irq] [--blocks N] <BDF>\n"
+		"usage: %s [--path auto|cdev|legacy] [--irq] [--blocks N] [--reads N] <BDF>\n"
 		"\n"
 		"Write N blocks (default 8) at LBA 0 of the first namespace of the\n"
 		"NVMe controller at <BDF>, bound to vfio-pci, read them back and\n"
@@ -640,7 +643,8 @@ static void usage(FILE *f, const char *prog)
 		"\n"
 		"  --path P    the VFIO path: auto (default), cdev or legacy\n"
 		"  --irq       I/O completions by MSI-X instead of polling\n"
-		"  --blocks N  how many blocks to write and read\n",
+		"  --blocks N  how many blocks to write and read\n"
+		"  --reads N   then N reads of 4 KiB, one at a time, and their rate\n",
 		prog);
 }
 
@@ -651,6 +655,7 @@ static int parse_args(int argc, char **argv, struct options *opt)
 		{ "path", required_argument, NULL, 'p' },
 		{ "irq", no_argument, NULL, 'i' },
 		{ "blocks", required_argument, NULL, 'b' },
+		{ "reads", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -660,7 +665,8 @@ static int parse_args(int argc, char **argv, struct options *opt)
 	opt->path = VFIODEV_PATH_AUTO;
 	opt->irq = false;
 	opt->blocks = 8;
-	while ((c = getopt_long(argc, argv, "p:ib:h", longopts, NULL)) != -1) {
+	opt->reads = 0;
+	while ((c = getopt_long(argc, argv, "p:ib:r:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_path(optarg, &opt->path)) {
@@ -679,6 +685,16 @@ static int parse_args(int argc, char **argv, struct options *opt)
 			    opt->blocks > MAX_BLOCKS || optarg[0] == '-') {
 				fprintf(stderr, "%s: --blocks: a number from 1 to %u, not '%s'\n",
 					argv[0], MAX_BLOCKS, optarg);
+				return 2;
+			}
+			break;
+		case 'r':
+			errno = 0;
+			opt->reads = strtoul(optarg, &end, 0);
+			if (errno || end == optarg || *end || !opt->reads ||
+			    opt->reads > 100000000 || optarg[0] == '-') {
+				fprintf(stderr, "%s: --reads: a number from 1 to 100000000, not '%s'\n",
+					argv[0], optarg);
 				return 2;
 			}
 			break;
@@ -1150,9 +1166,10 @@ static void set_prps(struct nvme *n, struct nvme_sqe *cmd, uint64_t iova,
 	}
 }
 
-/* Writes or reads @blocks blocks at @lba from or into @buf. */
-static int nvme_rw(struct nvme *n, uint8_t opcode, uint64_t lba,
-		   uint32_t blocks, uint8_t *buf)
+/* Writes or reads @blocks blocks at @lba from or into @buf; @quiet: do not
+ * print each command. */
+static int nvme_rw_cmds(struct nvme *n, uint8_t opcode, uint64_t lba,
+			uint32_t blocks, uint8_t *buf, bool quiet)
 {
 	const char *name = opcode == NVME_CMD_WRITE ? "Write" : "Read";
 	uint32_t per_cmd = MIN(n->max_xfer / n->lba_size, MAX_NLB);
@@ -1173,9 +1190,10 @@ static int nvme_rw(struct nvme *n, uint8_t opcode, uint64_t lba,
 		set_prps(n, &cmd, iova_of(n, buf), len);
 		snprintf(what, sizeof(what), "%s LBA %" PRIu64 "+%u", name,
 			 lba, nlb);
-		printf("nvme: %s: %u bytes, PRP1 0x%" PRIx64 ", PRP2 0x%" PRIx64 "%s\n",
-		       what, len, le64toh(cmd.prp1), le64toh(cmd.prp2),
-		       len > 2 * NVME_PAGE_SIZE ? " (PRP list)" : "");
+		if (!quiet)
+			printf("nvme: %s: %u bytes, PRP1 0x%" PRIx64 ", PRP2 0x%" PRIx64 "%s\n",
+			       what, len, le64toh(cmd.prp1), le64toh(cmd.prp2),
+			       len > 2 * NVME_PAGE_SIZE ? " (PRP list)" : "");
 		rc = nvme_exec(n, &n->ioq, &cmd, NULL, what);
 		if (rc)
 			return rc;
@@ -1184,6 +1202,12 @@ static int nvme_rw(struct nvme *n, uint8_t opcode, uint64_t lba,
 		buf += len;
 	}
 	return 0;
+}
+
+static int nvme_rw(struct nvme *n, uint8_t opcode, uint64_t lba,
+		   uint32_t blocks, uint8_t *buf)
+{
+	return nvme_rw_cmds(n, opcode, lba, blocks, buf, false);
 }
 
 static uint64_t splitmix64(uint64_t *state)
@@ -1270,6 +1294,38 @@ static int io_test(struct nvme *n, unsigned long blocks)
 	return verify(n, blocks);
 }
 
+/*
+ * @reads reads of 4 KiB (or one block, if larger), one in flight, cycling
+ * over the blocks io_test() wrote: each lands in the read buffer at its
+ * block's place, so the buffer must equal the written one at the end.
+ */
+static int read_rate(struct nvme *n, unsigned long blocks, unsigned long reads)
+{
+	uint32_t per = n->lba_size >= 4096 ? 1 : 4096 / n->lba_size;
+	unsigned long spans = blocks / per, i;
+	double t0, t;
+	int rc;
+
+	if (!spans)
+		return fail(-EINVAL, "--reads: --blocks %lu is less than 4 KiB", blocks);
+	step("read 4 KiB %lu times at queue depth 1 (%s)", reads,
+	     n->ioq.irq ? "MSI-X" : "polled");
+	memset(n->rbuf, 0xa5, spans * per * n->lba_size);
+	t0 = now_s();
+	for (i = 0; i < reads; i++) {
+		uint64_t lba = (i % spans) * per;
+
+		rc = nvme_rw_cmds(n, NVME_CMD_READ, lba, per,
+				  n->rbuf + lba * n->lba_size, true);
+		if (rc)
+			return rc;
+	}
+	t = now_s() - t0;
+	printf("nvme: %lu reads of %u bytes in %.3f s: %.0f IOPS\n",
+	       reads, per * n->lba_size, t, reads / t);
+	return verify(n, (uint32_t)(spans * per));
+}
+
 static int run(struct nvme *n, const struct options *opt)
 {
 	int rc;
@@ -1299,6 +1355,8 @@ static int run(struct nvme *n, const struct options *opt)
 		rc = create_io_queues(n, opt->irq);
 	if (!rc)
 		rc = io_test(n, opt->blocks);
+	if (!rc && opt->reads)
+		rc = read_rate(n, opt->blocks, opt->reads);
 	return rc;
 }
 

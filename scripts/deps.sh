@@ -31,7 +31,7 @@ host_pkgs=(build-essential gcc-12 bc kmod cpio xz-utils zstd pahole flex bison
 	   libelf-dev libssl-dev rsync
 	   libelf1 libssl3 zlib1g qemu-system-x86 qemu-utils busybox-static
 	   libnl-3-dev libnl-genl-3-dev pkg-config sparse perl python3 groff-base
-	   python3-yaml python3-jsonschema
+	   python3-yaml python3-jsonschema gnuplot-nox
 	   linux-source-6.12
 	   dkms dpdk dpdk-dev driverctl pciutils)
 

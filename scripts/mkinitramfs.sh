@@ -34,6 +34,7 @@ done
 
 install -m 0755 "$here/guest/init" "$root/init"
 install -m 0755 "$here/guest/demo" "$root/demo"
+install -m 0755 "$here/guest/bench" "$root/bench"
 install -m 0755 "$here/guest/dropin-setup" "$root/dropin-setup"
 for ko in $(find "$ourmods" -name '*.ko'); do
 	case $ko in

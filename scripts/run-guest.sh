@@ -12,7 +12,7 @@
 #   programs (QEMU itself, as a VFIO client) inside the guest.
 #
 # Usage: run-guest.sh [options] KERNEL INITRD
-#   --mode check|demo|shell   what the guest does (default shell)
+#   --mode check|demo|bench|shell   what the guest does (default shell)
 #   --snoop on|off            intel-iommu snoop-control (default on)
 #   --log FILE                write the console to FILE (not to stdout)
 #   --stall SECONDS           with --log: kill a guest whose console has
@@ -21,8 +21,12 @@
 #   --timeout SECONDS         kill a guest that runs longer in all (default
 #                             0: no limit; none in shell mode)
 #   --scratch FILE            nvme backing file (created, 16 MiB)
-#   --flavour stock|debug     which kernel this is (default stock): the debug
-#                             kernel panics on the first WARN (panic_on_warn)
+#   --flavour stock|debug|bench  which kernel this is (default stock): the
+#                             debug kernel panics on the first WARN
+#                             (panic_on_warn); the benchmark kernel, like
+#                             the stock one, does not
+#   --memory MIB              guest RAM (default 2048)
+#   --hugepages N             2 MiB hugetlb pages reserved at boot (default 0)
 #   --stack ours|upstream|dkms  whose modules the guest loads (default ours);
 #                             upstream's are the reference behaviour; dkms
 #                             loads ours with modprobe from an installed
@@ -34,6 +38,7 @@
 set -euo pipefail
 
 mode=shell snoop=on log= timeout=0 stall=600 scratch= flavour=stock stack=ours dropin=
+memory=2048 hugepages=0
 env=
 while [ $# -gt 2 ]; do
 	case $1 in
@@ -46,6 +51,8 @@ while [ $# -gt 2 ]; do
 	--flavour) flavour=$2; shift 2 ;;
 	--stack) stack=$2; shift 2 ;;
 	--dropin) dropin=$2; shift 2 ;;
+	--memory) memory=$2; shift 2 ;;
+	--hugepages) hugepages=$2; shift 2 ;;
 	--env) case $2 in *[!A-Za-z0-9_./=+~-]*) echo "run-guest: --env: only [A-Za-z0-9_./+~-] in $2" >&2; exit 2 ;;
 	       VFIODEV_[A-Z_]*=*) env="$env $2" ;;
 	       *) echo "run-guest: --env VFIODEV_NAME=VALUE" >&2; exit 2 ;; esac
@@ -57,10 +64,12 @@ kernel=$1 initrd=$2
 case $snoop in on|off) ;; *) echo "run-guest: --snoop on|off" >&2; exit 2 ;; esac
 cmdline="console=ttyS0 intel_iommu=on iommu=nopt quiet panic=-1"
 case $flavour in
-stock) ;;
+stock|bench) ;;
 debug) cmdline="$cmdline panic_on_warn=1" ;;
-*) echo "run-guest: --flavour stock|debug" >&2; exit 2 ;;
+*) echo "run-guest: --flavour stock|debug|bench" >&2; exit 2 ;;
 esac
+case $memory$hugepages in *[!0-9]*) echo "run-guest: --memory and --hugepages take numbers" >&2; exit 2 ;; esac
+[ "$hugepages" = 0 ] || cmdline="$cmdline hugepagesz=2M hugepages=$hugepages"
 case $stack in
 ours|upstream) ;;
 dkms) [ -d "$dropin/lib/modules" ] || { echo "run-guest: --stack dkms needs --dropin DIR" >&2; exit 2; }
@@ -86,7 +95,7 @@ truncate -s 16M "$scratch"
 # here: "Oops: int3" in sched_clock_cpu from cpu_latency_qos_init).  One TCG
 # thread still runs two vCPUs, interleaved, so SMP paths stay exercised.
 args=(
-	-M q35,kernel-irqchip=split -accel tcg,thread=single -cpu max -smp 2 -m 2G
+	-M q35,kernel-irqchip=split -accel tcg,thread=single -cpu max -smp 2 -m "$memory"
 	-nodefaults -no-reboot -display none
 	-device "intel-iommu,intremap=on,snoop-control=$snoop"
 	-device edu -device edu
