@@ -50,13 +50,17 @@ ORDER = ["bulk-map", "bulk-unmap", "count-map", "count-unmap", "pgsize-4k",
          "lat-bar-read", "lat-open", "nvme-read"]
 
 
+BACKINGS = ["4k", "thp", "hugetlb"]
+
+
 def param_key(p):
-    """Sort params: backing, then size or count numerically."""
+    """Sort params: backing (4k, thp, hugetlb), then size or count."""
     m = re.match(r"^(?:(\w+):)?(\d+)([MG]?)$", p)
     if not m:
-        return (p, 0)
+        return (99, p, 0)
     n = int(m.group(2)) * (1024 if m.group(3) == "G" else 1)
-    return (m.group(1) or "", n)
+    b = m.group(1) or ""
+    return (BACKINGS.index(b) if b in BACKINGS else 98, b, n)
 
 
 def fmt(v, unit):
@@ -242,7 +246,7 @@ def plot(out, samples, stat):
                     for e in engines:
                         s = stat((t, p, *e))
                         vals.append(f"{s[1]:.3f}" if s else "NaN")
-                f.write(f"{backing} {param_key(p)[1]} {' '.join(vals)}\n")
+                f.write(f"{backing} {param_key(p)[2]} {' '.join(vals)}\n")
             f.write("\n\n")
     titles = [ENGINE[e] for e in engines]
     count_gp = ["set terminal pngcairo size 1200,480 font ',10'",
@@ -273,7 +277,9 @@ def plot(out, samples, stat):
         with open(path, "w") as f:
             f.write("\n".join(gp) + "\n")
         if shutil.which("gnuplot"):
-            subprocess.run(["gnuplot", path], check=False)
+            r = subprocess.run(["gnuplot", path], capture_output=True, text=True)
+            if r.returncode:
+                sys.stderr.write(f"bench: gnuplot {path} failed:\n{r.stderr}")
 
 
 if __name__ == "__main__":
