@@ -306,16 +306,21 @@ static int vdiommu_iopt_insert(struct vdiommu_iopt *iopt,
 			       struct vdiommu_slice *slices, unsigned int n,
 			       unsigned long iova, int iommu_prot)
 {
-	struct vdiommu_area **areas;
+	struct vdiommu_area **areas, *one;
 	unsigned int i, j;
 	int ret;
 
 	lockdep_assert_held(&iopt->domains_rwsem);
 	lockdep_assert_held_write(&iopt->iova_rwsem);
 
-	areas = kcalloc(n, sizeof(*areas), GFP_KERNEL_ACCOUNT);
-	if (!areas)
-		return -ENOMEM;
+	/* A map has one slice: no array for it. */
+	if (n == 1) {
+		areas = &one;
+	} else {
+		areas = kcalloc(n, sizeof(*areas), GFP_KERNEL_ACCOUNT);
+		if (!areas)
+			return -ENOMEM;
+	}
 
 	for (i = 0; i < n; i++) {
 		areas[i] = kzalloc(sizeof(*areas[i]), GFP_KERNEL_ACCOUNT);
@@ -338,7 +343,8 @@ static int vdiommu_iopt_insert(struct vdiommu_iopt *iopt,
 	}
 	for (i = 0; i < n; i++)
 		kref_get(&areas[i]->pages->kref);
-	kfree(areas);
+	if (areas != &one)
+		kfree(areas);
 	return 0;
 
 err_remove:
@@ -353,7 +359,8 @@ err_remove:
 				    areas[j]->node.start + 1);
 		kfree(areas[j]);
 	}
-	kfree(areas);
+	if (areas != &one)
+		kfree(areas);
 	return ret;
 }
 

@@ -199,19 +199,25 @@ struct vdiommu_pages *vdiommu_pages_get(struct vdiommu_ctx *ictx,
 	unsigned long npages = length >> PAGE_SHIFT;
 	unsigned long last = uptr + length - 1;
 	struct vdiommu_pages *pages, *cand;
-	struct page **array;
+	struct page **array, *one;
 	int ret;
 
-	array = kvcalloc(npages, sizeof(*array), GFP_KERNEL_ACCOUNT);
-	if (!array)
-		return ERR_PTR(-ENOMEM);
+	/* One page needs no array: on the stack, then in the object. */
+	if (npages == 1) {
+		array = &one;
+	} else {
+		array = kvcalloc(npages, sizeof(*array), GFP_KERNEL_ACCOUNT);
+		if (!array)
+			return ERR_PTR(-ENOMEM);
+	}
 
 	mutex_lock(&ictx->pages_lock);
 	cand = vdiommu_pages_find(ictx, uptr, last, writable);
 	mutex_unlock(&ictx->pages_lock);
 	if (cand) {
 		if (vdiommu_pages_same(cand, uptr, npages, array)) {
-			kvfree(array);
+			if (array != &one)
+				kvfree(array);
 			*page_index = (uptr - cand->node.start) >> PAGE_SHIFT;
 			return cand;
 		}
@@ -229,7 +235,7 @@ struct vdiommu_pages *vdiommu_pages_get(struct vdiommu_ctx *ictx,
 	pages->node.last = last;
 	pages->npages = npages;
 	pages->writable = writable;
-	pages->pages = array;
+	pages->pages = array == &one ? &pages->one_page : array;
 	pages->source_mm = current->mm;
 	mmgrab(pages->source_mm);
 	pages->source_user = get_current_user();
@@ -238,7 +244,7 @@ struct vdiommu_pages *vdiommu_pages_get(struct vdiommu_ctx *ictx,
 	ret = vdiommu_pages_charge(pages);
 	if (ret)
 		goto err_put_source;
-	ret = vdiommu_pin(uptr, npages, writable, array);
+	ret = vdiommu_pin(uptr, npages, writable, pages->pages);
 	if (ret)
 		goto err_uncharge;
 
@@ -255,7 +261,8 @@ err_put_source:
 	mmdrop(pages->source_mm);
 	kfree(pages);
 err_free_array:
-	kvfree(array);
+	if (array != &one)
+		kvfree(array);
 	return ERR_PTR(ret);
 }
 
@@ -278,7 +285,8 @@ void vdiommu_pages_put(struct vdiommu_pages *pages)
 	vdiommu_pages_uncharge(pages);
 	free_uid(pages->source_user);
 	mmdrop(pages->source_mm);
-	kvfree(pages->pages);
+	if (pages->pages != &pages->one_page)
+		kvfree(pages->pages);
 	kfree(pages);
 }
 

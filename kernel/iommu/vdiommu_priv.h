@@ -412,7 +412,10 @@ int vdiommu_iopt_walk_areas(struct vdiommu_iopt *iopt, unsigned long iova,
  * @account: enum vdiommu_account_mode used for the charge
  * @source_mm: the address space (mmgrab)
  * @source_user: the user charged in VDIOMMU_ACCOUNT_USER mode
- * @pages: the pinned pages
+ * @pages: the pinned pages: @one_page for a single page, else an array of
+ *	their own
+ * @one_page: where @pages points for a single page, saving an allocation
+ *	on the 4 KiB maps that DPDK-style drivers make by the thousand
  */
 struct vdiommu_pages {
 	struct kref kref;
@@ -424,6 +427,7 @@ struct vdiommu_pages {
 	struct mm_struct *source_mm;
 	struct user_struct *source_user;
 	struct page **pages;
+	struct page *one_page;
 };
 
 struct vdiommu_pages *vdiommu_pages_get(struct vdiommu_ctx *ictx,
