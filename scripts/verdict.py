@@ -109,6 +109,7 @@ def main():
     seen_plan = False
     failed_in_cur = 0
     ended = set()
+    seconds = []        # "test N" as the guest timed each
     suite = None
     suite_cases = 0
     done = False
@@ -174,10 +175,12 @@ def main():
         if m:
             cur, seen_plan, failed_in_cur = m.group(1), False, 0
             continue
-        m = re.match(r"^VFIODEV-END (\S+) rc=(\d+)$", line)
+        m = re.match(r"^VFIODEV-END (\S+) rc=(\d+)(?: seconds=(\d+))?$", line)
         if m and cur == m.group(1):
             rc = int(m.group(2))
             ended.add(cur)
+            if m.group(3):
+                seconds.append(f"{cur} {m.group(3)}")
             if not seen_plan:
                 add("FAIL", cur, f"printed no TAP plan (rc={rc})")
             elif rc != 0 and failed_in_cur == 0:
@@ -229,6 +232,8 @@ def main():
 
     if guest_facts:
         print(f"# {label}: {guest_facts}")
+    if seconds:
+        print(f"# {label}: seconds per test: {', '.join(seconds)}")
     for status, name, reason in results:
         print(f"{status} {name}")
         if status != "PASS" and reason:
