@@ -252,8 +252,9 @@ def plot(out, samples, stat):
     count_gp = ["set terminal pngcairo size 1200,480 font ',10'",
                 f"set output '{out}/count.png'",
                 "set multiplot layout 1,2 title 'Separate 4 KiB mappings: mean cost per operation'",
-                "set logscale x", "set xlabel 'mappings'", "set ylabel 'ns per operation'",
-                "set key top left", "set grid"]
+                "set logscale x", "set xrange [500:2000000]", "set yrange [0:*]",
+                "set xlabel 'mappings'", "set ylabel 'ns per operation'",
+                "set key bottom right", "set grid"]
     for i, what in enumerate(("map", "unmap")):
         count_gp.append(f"set title '{what}'")
         count_gp.append("plot " + ", ".join(
@@ -263,7 +264,8 @@ def plot(out, samples, stat):
     bulk_gp = ["set terminal pngcairo size 1200,900 font ',10'",
                f"set output '{out}/bulk.png'",
                "set multiplot layout 3,2 title 'One buffer mapped and unmapped in one call: GiB/s'",
-               "set logscale x 2", "set xlabel 'MiB'", "set ylabel 'GiB/s'",
+               "set logscale x 2", "set xrange [32:2048]", "set yrange [0:*]",
+               "set xlabel 'MiB'", "set ylabel 'GiB/s'",
                "set key top left", "set grid"]
     for b, backing in enumerate(("4k", "thp", "hugetlb")):
         for i, what in enumerate(("map", "unmap")):
@@ -273,6 +275,8 @@ def plot(out, samples, stat):
                 for j, t in enumerate(titles)))
     bulk_gp.append("unset multiplot")
     for name, gp in (("count", count_gp), ("bulk", bulk_gp)):
+        if not any(t.startswith(name + "-") for (t, _, _, _) in samples):
+            continue
         path = os.path.join(out, f"{name}.gp")
         with open(path, "w") as f:
             f.write("\n".join(gp) + "\n")

@@ -213,7 +213,6 @@ done
 for flavour in "$@"; do
 	case $flavour in stock) queue+=(stock-off-upstream) ;; esac
 done
-printf '%s\n' libvfiodev libvfiodev_tools > "$B/tests/list-upstream"
 echo 0 > "$jobs/next"
 
 worker() {	# worker N [host]: takes jobs until the queue is empty
@@ -250,6 +249,7 @@ for flavour in "$@"; do
 	fi
 done
 
+printf '%s\n' libvfiodev libvfiodev_tools > "$B/tests/list-upstream"
 worker 2 &
 wpid=$!
 worker 1 host
