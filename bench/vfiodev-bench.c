@@ -24,7 +24,10 @@
  *   pgsize   the IOMMU's leaf entries at each level for a 2 MiB-aligned
  *            64 MiB hugetlb mapping (Intel IOMMU debugfs)
  *   latency  MSI to eventfd, config read through the device fd, BAR read
- *            through its mmap, device open to ready (ns)
+ *            through its mmap, device open to ready (ns); and the floor
+ *            under the per-mapping costs: an ioctl on the same fd that
+ *            does nothing (cdev: IOMMU_DESTROY of ID 0, legacy:
+ *            VFIO_CHECK_EXTENSION)
  *
  * Memory for the count test is a 256 MiB buffer at most: above 65,536
  * mappings its pages are mapped again at further IOVAs.
@@ -564,6 +567,19 @@ static void test_latency(struct bench *b)
 	if (mmio == MAP_FAILED) {
 		fail("latency: BAR0 mmap: %s", strerror(errno));
 		return;
+	}
+	for (int rep = 1; rep <= reps; rep++) {
+		for (int i = 0; i < BATCH; i++) {
+			struct iommu_destroy d = { .size = sizeof(d), .id = 0 };
+			uint64_t t0 = now_ns();
+
+			if (b->door == DOOR_CDEV)
+				ioctl(b->iommufd, IOMMU_DESTROY, &d);
+			else
+				ioctl(b->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU);
+			t[i] = now_ns() - t0;
+		}
+		row("lat-null-ioctl", "floor", rep, median(t, BATCH), "ns");
 	}
 	if (pread(b->dev, &cmd, 2, cfg.offset + PCI_COMMAND) != 2) {
 		fail("latency: config read: %s", strerror(errno));

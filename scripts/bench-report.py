@@ -43,10 +43,11 @@ TITLES = {
     "count-map": "4 KiB map, per op", "count-unmap": "4 KiB unmap, per op",
     "lat-msi": "MSI to eventfd", "lat-config-read": "config read (device fd)",
     "lat-bar-read": "BAR read (mmap)", "lat-open": "open to ready",
+    "lat-null-ioctl": "an ioctl doing nothing (the floor)",
     "nvme-read": "NVMe 4 KiB reads, QD1 polled",
 }
 ORDER = ["bulk-map", "bulk-unmap", "count-map", "count-unmap", "pgsize-4k",
-         "pgsize-2m", "pgsize-1g", "lat-msi", "lat-config-read",
+         "pgsize-2m", "pgsize-1g", "lat-null-ioctl", "lat-msi", "lat-config-read",
          "lat-bar-read", "lat-open", "nvme-read"]
 
 

@@ -11,7 +11,8 @@ T=/tmp/bench_smoke
 mkdir -p $T
 rows="bulk-map:4k:64M bulk-unmap:4k:64M bulk-map:thp:64M bulk-unmap:thp:64M
       count-map:1000 count-unmap:1000 count-map:10000 count-unmap:10000
-      lat-config-read:4B lat-bar-read:4B lat-msi:edu lat-open:to-ready"
+      lat-null-ioctl:floor lat-config-read:4B lat-bar-read:4B lat-msi:edu
+      lat-open:to-ready"
 nrows=$(echo $rows | wc -w)
 doors="legacy"
 [ -e /dev/iommu ] && doors="cdev legacy"
