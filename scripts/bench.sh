@@ -23,8 +23,7 @@ env=(--env "VFIODEV_BENCH_ROUNDS=${ROUNDS:-3}")
 [ -n "${QUICK:-}" ] && env+=(--env VFIODEV_BENCH_QUICK=1)
 [ -n "${ONLY:-}" ] && env+=(--env "VFIODEV_BENCH_ONLY=$ONLY")
 
-echo "# bench: booting $(basename "$(dirname "$(dirname "$(dirname "$(dirname "$BKIMAGE")")")")")" \
-	"kernel, console: $out/guest.log"
+echo "# bench: booting the benchmark kernel $BKIMAGE, console: $out/guest.log"
 start=$SECONDS
 scripts/run-guest.sh --mode bench --flavour bench --snoop on --memory 4096 --hugepages 560 \
 	--stall 1800 --scratch "$B/nvme.img" --log "$out/guest.log" "${env[@]}" \
