@@ -349,7 +349,11 @@ hostroot_mount() {
 		diag "the kernel has no 9p file system"
 		return 1
 	fi
-	if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro hostroot "$HOST"; then
+	# cache=loose: the host's root does not change under a test, and
+	# without a page cache every exec (kmod's modprobe, python3, QEMU and
+	# their libraries) is read through 9p again, which on the debug
+	# kernel costs seconds each time.
+	if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose hostroot "$HOST"; then
 		diag "mount -t 9p hostroot failed (is run-guest.sh exporting it?)"
 		return 1
 	fi
