@@ -134,10 +134,12 @@ def main():
             return None
         return (min(v), statistics.median(v), max(v), len(v))
 
+    rounds = sorted({k[4] for k in by_round})
+
     def round_ratios(test, param, door, unit):
         """Ours against upstream round by round: the two ran minutes apart."""
         out = []
-        for rnd in sorted({k[4] for k in by_round}):
+        for rnd in rounds:
             o = by_round.get((test, param, "ours", door, rnd))
             u = by_round.get((test, param, "upstream", door, rnd))
             r = ratio(statistics.median(o) if o else None,
