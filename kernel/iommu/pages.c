@@ -31,6 +31,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "vdiommu_priv.h"
 
@@ -202,11 +203,20 @@ struct vdiommu_pages *vdiommu_pages_get(struct vdiommu_ctx *ictx,
 	struct page **array, *one;
 	int ret;
 
+	/*
+	 * A range outside user space cannot be pinned; one inside it but
+	 * too large for the array fails as the allocation it is, quietly:
+	 * kvmalloc() WARNs on sizes over INT_MAX unless told not to, and
+	 * user space must not be able to reach a WARN.
+	 */
+	if (!access_ok((void __user *)uptr, length))
+		return ERR_PTR(-EFAULT);
 	/* One page needs no array: on the stack, then in the object. */
 	if (npages == 1) {
 		array = &one;
 	} else {
-		array = kvcalloc(npages, sizeof(*array), GFP_KERNEL_ACCOUNT);
+		array = kvcalloc(npages, sizeof(*array),
+				 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!array)
 			return ERR_PTR(-ENOMEM);
 	}
