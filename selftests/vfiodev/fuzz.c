@@ -113,7 +113,7 @@ struct fz {
 
 static __thread struct fz *cur;
 
-/* A fault on a device mapping, while fz_touch() is on it. */
+/* A fault on a device mapping, while do_mmap() touches it. */
 static void on_sigbus(int sig)
 {
 	if (cur && cur->in_access)
@@ -1321,7 +1321,8 @@ static void fz_dma(struct fz *t)
 	uint64_t iova = pick_iova(t) & EDU_DMA_MASK, v[3], back[3];
 	bool to_ram = one_in(t, 2);
 	uint32_t cmd;
-	int fd = dev_fd(t), i;
+	int fd = dev_fd(t), i, err;
+	long ret;
 	const uint64_t bar = (uint64_t)VFIO_PCI_BAR0_REGION_INDEX << 40;
 
 	if (G.threaded || fd < 0)
@@ -1339,8 +1340,10 @@ static void fz_dma(struct fz *t)
 	}
 	cmd = EDU_DMA_RUN | (to_ram ? EDU_DMA_TO_RAM : 0) | (one_in(t, 2) ? 4 : 0);
 	cover_begin(t);
-	judge(t, "DMA", pwrite(fd, &cmd, 4, bar + EDU_DMA_CMD) == 4 ? 0 : -1, errno);
+	ret = pwrite(fd, &cmd, 4, bar + EDU_DMA_CMD) == 4 ? 0 : -1;
+	err = errno;
 	cover_end(t);
+	judge(t, "DMA", ret, err);
 }
 
 static void step(struct fz *t)
