@@ -13,6 +13,10 @@
 #                 benchmark kernel (the debug kernel without detectors):
 #                 build/bench/table.md, results.csv, count.png, bulk.png
 #                 (ROUNDS=N, QUICK=1, ONLY=bulk+count+pgsize+latency+open+nvme)
+#   make fuzz N=1000000   the ioctl fuzzer (selftests/vfiodev/fuzz.c) for
+#                 N calls per test in the debug guest, snoop-control on and
+#                 off; totals of calls, faults injected, kcov PCs, reports
+#                 (SEED=1: the first seed)
 #   make shell    boot a guest to a shell (SNOOP=on|off, FLAVOUR=stock|debug)
 #   make          modules (for the stock kernel), selftests and examples
 #   make install / make uninstall   what a host gets (scripts/install.sh:
@@ -39,7 +43,7 @@ DESTDIR ?=
 ifeq ($(filter-out clean install uninstall,$(or $(MAKECMDGOALS),all)),)
 else
 include $(B)/env.mk
-ifneq ($(filter check check-debug check-stock debug-kernel debug %-debug,$(MAKECMDGOALS) $(FLAVOUR)),)
+ifneq ($(filter check check-debug check-stock debug-kernel fuzz debug %-debug,$(MAKECMDGOALS) $(FLAVOUR)),)
 include $(B)/debug-env.mk
 endif
 ifneq ($(filter bench bench-kernel %-bench,$(MAKECMDGOALS)),)
@@ -63,7 +67,7 @@ $(B)/bench-env.mk: $(B)/env.mk kernel/configs/debug.config kernel/configs/bench.
 		$(CURDIR)/kernel/configs/debug.config,$(CURDIR)/kernel/configs/bench.config $@ >/dev/null
 
 .PHONY: all modules modules-debug modules-bench bench bench-kernel initramfs-bench libvfiodev libvfiodev-stage selftests examples initramfs initramfs-debug \
-	check check-debug check-stock demo shell reference uapi-check debug-kernel \
+	check check-debug check-stock fuzz demo shell reference uapi-check debug-kernel \
 	install uninstall clean FORCE
 all: modules selftests examples
 
@@ -162,6 +166,11 @@ check-debug: $(B)/debug-env.mk
 
 check-stock: $(B)/debug-env.mk
 	@$(CHECK_ENV) scripts/check.sh stock
+
+N ?= 1000000
+SEED ?= 1
+fuzz: initramfs-debug
+	@scripts/fuzz.sh $(B) $(DKIMAGE) $(N) $(SEED)
 
 IMAGE_stock = $(KIMAGE)
 IMAGE_debug = $(DKIMAGE)

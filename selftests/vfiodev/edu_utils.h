@@ -44,10 +44,6 @@
 #define PCI_CMD_MEMORY	0x2
 #define PCI_CMD_MASTER	0x4
 
-#define PCI_CMD_OFF	0x04
-#define PCI_CMD_MEMORY	0x2
-#define PCI_CMD_MASTER	0x4
-
 /* Binds @bdf to this stack's driver (loading ours first). */
 static inline void edu_take(struct __test_metadata *_metadata,
 			    const char *bdf)

@@ -31,8 +31,79 @@ static inline int debugfs_write(const char *file, const char *val)
 }
 
 /*
- * Make every allocation a candidate (sleeping ones included) and keep the
- * injected failures quiet: a verbose injection dumps a stack each time.
+ * [start, end) of the kernel function @name: its address in /proc/kallsyms
+ * and the next higher address there.
+ */
+static inline int kallsyms_range(const char *name, unsigned long *start,
+				 unsigned long *end)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	unsigned long addr, next = ~0UL;
+	char line[256], sym[128];
+
+	if (!f)
+		return -errno;
+	*start = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx %*c %127s", &addr, sym) != 2)
+			continue;
+		if (!*start && !strcmp(sym, name))
+			*start = addr;
+	}
+	if (*start) {
+		rewind(f);
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "%lx", &addr) == 1 &&
+			    addr > *start && addr < next)
+				next = addr;
+	}
+	fclose(f);
+	if (!*start || next == ~0UL)
+		return -ENOENT;
+	*end = next;
+	return 0;
+}
+
+/*
+ * The IOMMU core's return of a group or device to its default domain when
+ * DMA ownership is released (__iommu_release_dma_ownership()) must succeed:
+ * the core WARNs if the IOMMU driver's attach fails, which under injection
+ * it does (intel-iommu allocates there), whoever released the ownership.
+ * No fault is injected with that function on the stack: the stack filter's
+ * reject range (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER) keeps it out, and
+ * a rejected call does not count towards fail-nth either.
+ */
+static inline int fail_nth_reject_nofail(void)
+{
+	static const char * const attrs[] = { "failslab", "fail_page_alloc",
+					      "fail_usercopy" };
+	unsigned long start = 0, end = 0;
+	char path[64], val[32];
+	unsigned int i;
+	int ret;
+
+	/* Not -ENOENT, which means no fault injection: this is an error. */
+	if (kallsyms_range("__iommu_release_dma_ownership", &start, &end))
+		return -ESRCH;	/* also when kallsyms hides the addresses */
+	for (i = 0; i < ARRAY_LEN(attrs); i++) {
+		snprintf(path, sizeof(path), "%s/reject-start", attrs[i]);
+		snprintf(val, sizeof(val), "%#lx", start);
+		ret = debugfs_write(path, val);
+		if (!ret) {
+			snprintf(path, sizeof(path), "%s/reject-end", attrs[i]);
+			snprintf(val, sizeof(val), "%#lx", end);
+			ret = debugfs_write(path, val);
+		}
+		if (ret)
+			return ret == -ENOENT ? -EOPNOTSUPP : ret;
+	}
+	return 0;
+}
+
+/*
+ * Make every allocation a candidate (sleeping ones included) but those the
+ * IOMMU core must not see fail (above), and keep the injected failures
+ * quiet: a verbose injection dumps a stack each time.
  */
 static inline int fail_nth_configure(void)
 {
@@ -56,7 +127,7 @@ static inline int fail_nth_configure(void)
 		if (ret)
 			return ret;
 	}
-	return 0;
+	return fail_nth_reject_nofail();
 }
 
 static inline int fail_nth_open(void)
