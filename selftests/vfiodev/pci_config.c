@@ -346,6 +346,57 @@ TEST_F(cfg, command_register)
 }
 
 /*
+ * A BAR mmap as the user buffer of the device file's own read() and
+ * write() (CVE-2020-12888 and the recursive memory_lock of its first fix:
+ * the copy faults the mapping in while the access is under way).  With
+ * decoding on, both complete (what reaches the edu is not checked: the
+ * kernel's copy of 4 bytes goes a byte at a time, and the edu ignores
+ * accesses of other sizes than 4 and 8).  With it off a store to the
+ * mapping raises SIGBUS, BAR access is EIO and a copy into the mapping
+ * EFAULT.  Nothing hangs, and lockdep sees no recursion.  Only on the
+ * edu, whose registers at 0 and 4 are safe to write.
+ */
+TEST_F(cfg, bar_mmap_as_io_buffer)
+{
+	uint16_t cmd = cfg_rd(self->devfd, PCI_COMMAND, 2);
+	volatile uint8_t *bar;
+	uint32_t v;
+
+	if (variant->vendor != EDU_VENDOR)
+		SKIP(return, "the edu's registers only");
+	ASSERT_EQ(0, cfg_wr(self->devfd, PCI_COMMAND, 2,
+			    cmd | PCI_COMMAND_MEMORY));
+	bar = mmap(NULL, PAGE_SZ, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->devfd, BAR_OFF(0, 0));
+	ASSERT_NE(MAP_FAILED, bar);
+
+	/* The first touch of the mapping is the copy's own fault. */
+	EXPECT_EQ(4, pread(self->devfd, (void *)(bar + 4), 4, BAR_OFF(0, 0)));
+	EXPECT_EQ(4, pwrite(self->devfd, (void *)bar, 4, BAR_OFF(0, 4)));
+	EXPECT_EQ(4, pread(self->devfd, (void *)(bar + 4), 4, CFG_OFF(0)));
+	EXPECT_EQ(0x010000edU, *(volatile uint32_t *)bar);	/* the edu's ID */
+
+	ASSERT_EQ(0, cfg_wr(self->devfd, PCI_COMMAND, 2,
+			    cmd & ~PCI_COMMAND_MEMORY));
+	EXPECT_EQ(-EFAULT, try_write32(bar + 4, 1));
+	EXPECT_EQ(-1, pread(self->devfd, (void *)(bar + 4), 4, BAR_OFF(0, 0)));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_EQ(-1, pwrite(self->devfd, (void *)bar, 4, BAR_OFF(0, 4)));
+	EXPECT_EQ(EFAULT, errno);
+	/* Config space still answers, but not into the mapping. */
+	EXPECT_EQ(-1, pread(self->devfd, (void *)(bar + 4), 4, CFG_OFF(0)));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(4, pread(self->devfd, &v, 4, CFG_OFF(0)));
+	EXPECT_EQ((uint32_t)(EDU_VENDOR | EDU_DEVICE << 16), v);
+
+	ASSERT_EQ(0, cfg_wr(self->devfd, PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY));
+	EXPECT_EQ(0, try_write32(bar + 4, 0x55));
+	EXPECT_EQ(~0x55U, *(volatile uint32_t *)(bar + 4));
+	munmap((void *)bar, PAGE_SZ);
+	ASSERT_EQ(0, cfg_wr(self->devfd, PCI_COMMAND, 2, cmd));
+}
+
+/*
  * Registers of the nvme's BAR0 to tell a function reset by: one that
  * VFIO_DEVICE_RESET (a function reset, with no Device Control involved)
  * takes from the value written back to 0.  Its offset and value in *@reg,

@@ -208,4 +208,19 @@ static inline int try_read32(volatile void *p, uint32_t *val)
 	return ret;
 }
 
+/* Writes 4 bytes at @p; -EFAULT if that raised SIGBUS. */
+static inline int try_write32(volatile void *p, uint32_t val)
+{
+	struct sigaction sa = { .sa_handler = pci_utils_on_sigbus }, old;
+	int ret = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(pci_utils_bus_jmp, 1))
+		ret = -EFAULT;
+	else
+		*(volatile uint32_t *)p = val;
+	sigaction(SIGBUS, &old, NULL);
+	return ret;
+}
+
 #endif /* VFIODEV_PCI_UTILS_H */
