@@ -22,6 +22,8 @@ out=$1 kmoddir=$2 ourmods=$3 testdir=$4 bindir=$5 stage=${6:-}
 here=$(cd "$(dirname "$0")" && pwd)
 
 root=$(mktemp -d)
+# mktemp makes it 0700: the guest's / must let unprivileged users through.
+chmod 0755 "$root"
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests}
 mkdir -p "$root"/lib/modules/{vfiodev,upstream,kunit,9p}

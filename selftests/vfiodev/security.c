@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What an unprivileged user may do with the nodes, and the edges of a
+ * device file's regions:
+ *  - the nodes' modes and owners are upstream's (a group and a device
+ *    node 0600 root, /dev/iommu 0660 root, the container 0666), and a
+ *    process without privilege cannot open what it must not;
+ *  - a process that was handed the files but has no privilege pins no
+ *    more than its RLIMIT_MEMLOCK, on both doors;
+ *  - every region's offset and length boundaries, read, write and mmap,
+ *    answer as upstream's vfio-pci: a short access at the end of a BAR,
+ *    EINVAL past it, EFAULT past the end of config space, EINVAL for a
+ *    region the device does not have.
+ *
+ * Runs on our stack and on upstream's (VFIODEV_STACK=upstream), where the
+ * reference answers come from.
+ */
+#include <grp.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+#include "kselftest_harness.h"
+#include "edu_utils.h"
+#include "pci_utils.h"
+
+#define NOBODY		65534
+#define REGION(i, off)	(((uint64_t)(i) << 40) + (off))
+
+/* Becomes the unprivileged user nobody: no capability is left. */
+static int drop_to_nobody(void)
+{
+	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+	    setresuid(NOBODY, NOBODY, NOBODY))
+		return -errno;
+	return 0;
+}
+
+/* Runs @fn in a child; its exit status: 0, or the step that failed. */
+static int in_child(int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (!pid)
+		_exit(fn(arg));
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+FIXTURE(sec) {
+	char bdf[BDF_LEN];
+	char group[64];
+	char node[PATH_MAX];	/* "" without a device cdev (Debian's kernel) */
+};
+
+FIXTURE_SETUP(sec)
+{
+	char bdfs[4][BDF_LEN], name[64];
+
+	ASSERT_LE(1, pci_find(EDU_VENDOR, EDU_DEVICE, 0, bdfs, 4));
+	strcpy(self->bdf, bdfs[0]);
+	if (!stack_is_upstream())
+		ASSERT_EQ(0, vfiodev_modules_load());
+	ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
+	ASSERT_LE(0, vfio_group_id(self->bdf));
+	snprintf(self->group, sizeof(self->group), "/dev/vfio/%d",
+		 vfio_group_id(self->bdf));
+	self->node[0] = 0;
+	/* sysfs names the vfio-dev even where the kernel makes no node. */
+	if (!vfio_dev_name(self->bdf, name, sizeof(name))) {
+		snprintf(self->node, sizeof(self->node), "/dev/vfio/devices/%s",
+			 name);
+		if (access(self->node, F_OK))
+			self->node[0] = 0;
+	}
+}
+
+FIXTURE_TEARDOWN(sec)
+{
+	EXPECT_EQ(0, pci_release(self->bdf));
+}
+
+static void expect_node(struct __test_metadata *_metadata, const char *path,
+			unsigned int mode)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s", path);
+	EXPECT_TRUE(S_ISCHR(st.st_mode)) TH_LOG("%s", path);
+	EXPECT_EQ(mode, st.st_mode & 07777) TH_LOG("%s", path);
+	EXPECT_EQ(0U, st.st_uid) TH_LOG("%s", path);
+	EXPECT_EQ(0U, st.st_gid) TH_LOG("%s", path);
+}
+
+TEST_F(sec, node_modes)
+{
+	expect_node(_metadata, self->group, 0600);
+	expect_node(_metadata, "/dev/vfio/vfio", 0666);
+	if (self->node[0])
+		expect_node(_metadata, self->node, 0600);
+	if (!access("/dev/iommu", F_OK))
+		expect_node(_metadata, "/dev/iommu", 0660);
+}
+
+static int open_errno(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno;
+}
+
+/*
+ * nobody: EACCES for the group, the device node and /dev/iommu; the
+ * container opens (0666) but is of no use without a group.
+ */
+static int unprivileged_opens(void *arg)
+{
+	FIXTURE_DATA(sec) *self = arg;
+	int fd;
+
+	if (drop_to_nobody())
+		return 1;
+	/* The directories let nobody through: EACCES is the node's own. */
+	if (access("/dev/vfio", X_OK) || access(self->group, F_OK))
+		return 8;
+	if (open_errno(self->group) != EACCES)
+		return 2;
+	if (self->node[0] && open_errno(self->node) != EACCES)
+		return 3;
+	if (!access("/dev/iommu", F_OK) && open_errno("/dev/iommu") != EACCES)
+		return 4;
+	fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 5;
+	if (ioctl(fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+		return 6;
+	if (!ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) || errno != EINVAL)
+		return 7;
+	close(fd);
+	return 0;
+}
+
+TEST_F(sec, unprivileged_open)
+{
+	EXPECT_EQ(0, in_child(unprivileged_opens, self))
+		TH_LOG("step: 1 drop, 2 group, 3 device node, 4 /dev/iommu, 5 container, 6 API version, 7 SET_IOMMU, 8 /dev/vfio not reachable");
+}
+
+/* --- pinning without privilege ------------------------------------------ */
+
+#define PIN_LIMIT	(64 * 1024)
+#define PIN_SMALL	(16 * 1024)
+#define PIN_LARGE	(1024 * 1024)
+
+struct pin_case {
+	bool legacy;
+	int fd;			/* /dev/iommu, or the container */
+	uint32_t ioas;
+	char *buf;		/* PIN_LARGE bytes */
+};
+
+static int pin(struct pin_case *c, uint64_t len, uint64_t iova)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)c->buf, .iova = iova, .size = len,
+	};
+
+	if (c->legacy)
+		return ufd_ioctl(c->fd, VFIO_IOMMU_MAP_DMA, &map);
+	return ufd_map_fixed(c->fd, c->ioas, c->buf, len, iova);
+}
+
+/*
+ * nobody with the files open and RLIMIT_MEMLOCK of 64 KiB: 1 MiB is
+ * ENOMEM, 16 KiB pin.  The parent counts the pins (only root may refresh
+ * the counters): the mappings stay with the files it holds.
+ */
+static int unprivileged_pins(void *arg)
+{
+	struct rlimit rl = { PIN_LIMIT, PIN_LIMIT };
+	struct pin_case *c = arg;
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || drop_to_nobody())
+		return 1;
+	if (pin(c, PIN_LARGE, 0x1000000) != -ENOMEM)
+		return 2;
+	if (pin(c, PIN_SMALL, 0x2000000))
+		return 3;
+	return 0;
+}
+
+static void pin_limit(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(sec) *self, bool legacy)
+{
+	struct pin_case c = { .legacy = legacy };
+	long before = guest_pinned_pages();
+	int group = -1, devfd = -1;
+
+	ASSERT_LE(0, before);
+	c.buf = mmap(NULL, PIN_LARGE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, c.buf);
+	if (legacy) {
+		c.fd = vfio_container_open();
+		ASSERT_LE(0, c.fd);
+		group = vfio_group_open(self->bdf);
+		ASSERT_LE(0, group);
+		ASSERT_EQ(0, ufd_ioctl(group, VFIO_GROUP_SET_CONTAINER, &c.fd));
+		ASSERT_EQ(0, ioctl(c.fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	} else {
+		struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+
+		c.fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, c.fd);
+		ASSERT_EQ(0, ufd_ioas_alloc(c.fd, &c.ioas));
+		devfd = vfio_dev_open_bound(self->bdf, c.fd, NULL);
+		ASSERT_LE(0, devfd);
+		at.pt_id = c.ioas;
+		ASSERT_EQ(0, ufd_ioctl(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at));
+	}
+	EXPECT_EQ(0, in_child(unprivileged_pins, &c))
+		TH_LOG("step: 1 drop, 2 1 MiB not ENOMEM, 3 16 KiB");
+	/* The 16 KiB only: the refused 1 MiB left no pin behind. */
+	EXPECT_EQ(before + (long)(PIN_SMALL / PAGE_SZ), guest_pinned_pages());
+	if (devfd >= 0)
+		close(devfd);
+	if (group >= 0)
+		close(group);
+	close(c.fd);
+	munmap(c.buf, PIN_LARGE);
+	EXPECT_EQ(before, guest_pinned_pages());
+}
+
+TEST_F(sec, unprivileged_pin_limit_iommufd)
+{
+	if (access("/dev/iommu", F_OK) || !self->node[0])
+		SKIP(return, "no /dev/iommu or device cdev in this kernel");
+	pin_limit(_metadata, self, false);
+}
+
+TEST_F(sec, unprivileged_pin_limit_container)
+{
+	pin_limit(_metadata, self, true);
+}
+
+/* --- region boundaries -------------------------------------------------- */
+
+/* A device file: the cdev bound to /dev/iommu, else the group's. */
+static int device_file(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(sec) *self, int *keep)
+{
+	int fd;
+
+	if (self->node[0] && !access("/dev/iommu", F_OK)) {
+		keep[0] = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+		fd = vfio_dev_open_bound(self->bdf, keep[0], NULL);
+		return fd < 0 ? -1 : fd;
+	}
+	keep[0] = vfio_container_open();
+	keep[1] = vfio_group_open(self->bdf);
+	if (keep[0] < 0 || keep[1] < 0 ||
+	    ufd_ioctl(keep[1], VFIO_GROUP_SET_CONTAINER, &keep[0]) ||
+	    ioctl(keep[0], VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return -1;
+	fd = ioctl(keep[1], VFIO_GROUP_GET_DEVICE_FD, self->bdf);
+	return fd;
+}
+
+/* -1 and errno of a pread/pwrite, or its count. */
+static long rw(int fd, bool wr, size_t len, uint64_t off)
+{
+	uint8_t buf[16] = { 0 };
+	ssize_t n = wr ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
+
+	return n < 0 ? -errno : n;
+}
+
+static int map_errno(int fd, size_t len, uint64_t off, int flags)
+{
+	void *p = mmap(NULL, len, PROT_READ, flags, fd, off);
+
+	if (p == MAP_FAILED)
+		return errno;
+	munmap(p, len);
+	return 0;
+}
+
+TEST_F(sec, region_boundaries)
+{
+	struct vfio_device_info dev = { .argsz = sizeof(dev) };
+	struct vfio_region_info r = { .argsz = sizeof(r) };
+	uint64_t bar0, cfg;
+	int keep[2] = { -1, -1 }, fd, wr;
+	unsigned int i;
+
+	fd = device_file(_metadata, self, keep);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ufd_ioctl(fd, VFIO_DEVICE_GET_INFO, &dev));
+	ASSERT_EQ((uint32_t)VFIO_PCI_NUM_REGIONS, dev.num_regions);
+	r.index = VFIO_PCI_BAR0_REGION_INDEX;
+	ASSERT_EQ(0, ufd_ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &r));
+	bar0 = r.size;
+	ASSERT_EQ((uint64_t)MIB, bar0);
+	r.index = VFIO_PCI_CONFIG_REGION_INDEX;
+	ASSERT_EQ(0, ufd_ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &r));
+	cfg = r.size;
+	ASSERT_LE(256ULL, cfg);
+
+	for (wr = 0; wr < 2; wr++) {
+		/* BAR0: a short access at its end, EINVAL from there on. */
+		EXPECT_EQ(4, rw(fd, wr, 4, REGION(0, bar0 - 4)));
+		EXPECT_EQ(4, rw(fd, wr, 8, REGION(0, bar0 - 4)));
+		EXPECT_EQ(-EINVAL, rw(fd, wr, 4, REGION(0, bar0)));
+		EXPECT_EQ(-EINVAL, rw(fd, wr, 4, REGION(0, bar0 + PAGE_SZ)));
+		EXPECT_EQ(-EINVAL, rw(fd, wr, 4, REGION(0, (1ULL << 40) - 4)));
+		/* The BARs the edu does not have, the ROM, VGA, none at all. */
+		for (i = VFIO_PCI_BAR1_REGION_INDEX; i <= VFIO_PCI_BAR5_REGION_INDEX; i++)
+			EXPECT_EQ(-EINVAL, rw(fd, wr, 4, REGION(i, 0))) TH_LOG("BAR%u", i);
+		EXPECT_EQ(-EINVAL, rw(fd, wr, 4, REGION(VFIO_PCI_ROM_REGION_INDEX, 0)));
+		EXPECT_EQ(-EINVAL, rw(fd, wr, 4, REGION(VFIO_PCI_VGA_REGION_INDEX, 0)));
+		EXPECT_EQ(-EINVAL, rw(fd, wr, 4, REGION(dev.num_regions, 0)));
+		EXPECT_EQ(-EINVAL, rw(fd, wr, 4, REGION(0xffffff, 0)));
+	}
+	/* Config space: whole accesses inside it, EFAULT for any outside. */
+	EXPECT_EQ(4, rw(fd, false, 4, REGION(VFIO_PCI_CONFIG_REGION_INDEX, cfg - 4)));
+	EXPECT_EQ(-EFAULT, rw(fd, false, 4, REGION(VFIO_PCI_CONFIG_REGION_INDEX, cfg - 2)));
+	EXPECT_EQ(-EFAULT, rw(fd, false, 4, REGION(VFIO_PCI_CONFIG_REGION_INDEX, cfg)));
+	EXPECT_EQ(-EFAULT, rw(fd, true, 4, REGION(VFIO_PCI_CONFIG_REGION_INDEX, cfg)));
+	EXPECT_EQ(-EFAULT, rw(fd, false, 4,
+			      REGION(VFIO_PCI_CONFIG_REGION_INDEX, (1ULL << 40) - 4)));
+
+	/* mmap: all of BAR0 and its last page; nothing past it. */
+	EXPECT_EQ(0, map_errno(fd, bar0, REGION(0, 0), MAP_SHARED));
+	EXPECT_EQ(0, map_errno(fd, PAGE_SZ, REGION(0, bar0 - PAGE_SZ), MAP_SHARED));
+	EXPECT_EQ(EINVAL, map_errno(fd, bar0 + PAGE_SZ, REGION(0, 0), MAP_SHARED));
+	EXPECT_EQ(EINVAL, map_errno(fd, 2 * PAGE_SZ, REGION(0, bar0 - PAGE_SZ),
+				    MAP_SHARED));
+	EXPECT_EQ(EINVAL, map_errno(fd, PAGE_SZ, REGION(0, bar0), MAP_SHARED));
+	EXPECT_EQ(EINVAL, map_errno(fd, PAGE_SZ, REGION(0, 0), MAP_PRIVATE));
+	for (i = VFIO_PCI_BAR1_REGION_INDEX; i < dev.num_regions + 2; i++)
+		EXPECT_EQ(EINVAL, map_errno(fd, PAGE_SZ, REGION(i, 0), MAP_SHARED))
+			TH_LOG("region %u", i);
+
+	close(fd);
+	if (keep[1] >= 0)
+		close(keep[1]);
+	if (keep[0] >= 0)
+		close(keep[0]);
+}
+
+TEST_HARNESS_MAIN
