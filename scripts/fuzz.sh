@@ -39,7 +39,7 @@ for snoop in on off; do
 		"$image" "$b/debug/initramfs.cpio.gz" > /dev/null 2>&1
 	rm -f "$b/fuzz-$snoop.img"
 	echo "# the guest ran $(( $(date +%s) - start )) s"
-	grep -a '^# VFIODEV-FUZZ ' "$log" | sed 's/^# VFIODEV-FUZZ /# /'
+	grep -a '^# VFIODEV-FUZZ ' "$log" | tr -d '\r' | sed 's/^# VFIODEV-FUZZ /# /'
 	scripts/verdict.py "fuzz-snoop-$snoop" "$log" "$b/fuzz.list" > "$b/fuzz-$snoop.verdict"
 	cat "$b/fuzz-$snoop.verdict"
 	reports=$((reports + $(grep -c '^FAIL ' "$b/fuzz-$snoop.verdict")))
@@ -54,7 +54,7 @@ for snoop in on off; do
 			oddities=*) odd=$((odd + v)) ;;
 			esac
 		done
-	done < <(grep -a '^# VFIODEV-FUZZ ' "$log")
+	done < <(grep -a '^# VFIODEV-FUZZ ' "$log" | tr -d '\r')
 done
 echo "fuzz: calls=$calls ioctls=$ioctls faults=$faults kcov_pcs=$pcs oddities=$odd reports=$reports"
 [ "$odd" = 0 ] && [ "$reports" = 0 ]

@@ -1603,6 +1603,19 @@ FIXTURE_TEARDOWN(fuzz)
 		munmap(G.bufs, NBUF * BUF_STRIDE);
 }
 
+/* The device's power state as sysfs tells it ("D0", "D3hot", ...). */
+static const char *power_state(const char *bdf)
+{
+	static char state[32];
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s/power_state", bdf);
+	if (sysfs_read(path, state, sizeof(state)))
+		strcpy(state, "?");
+	state[strcspn(state, "\n")] = 0;
+	return state;
+}
+
 /*
  * One transfer of an edu's DMA engine through the device file's BAR0:
  * the edu variant traps the BAR (no mmap), so check_after() cannot map it.
@@ -1628,18 +1641,78 @@ static int file_dma(int fd, uint64_t src, uint64_t dst, uint64_t cnt,
 }
 
 /*
+ * One device after the run: it opens, binds, attaches, answers on BAR0 and
+ * moves bytes both ways by DMA.  0 or the step that failed, with errno in
+ * *@err; every file it opened is closed either way, so that a failure
+ * cannot leave the device held (the teardown's unbind would wait for it).
+ */
+static int device_works(const struct fz_dev *d, char *buf, uint64_t iova,
+			unsigned int seed, int *err)
+{
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+	const uint64_t bar = (uint64_t)VFIO_PCI_BAR0_REGION_INDEX << 40;
+	int ifd, dfd = -1, step;
+	uint32_t ioas, id;
+	uint16_t cmd;
+
+	*err = 0;
+	ifd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	step = 1;
+	if (ifd < 0 || ufd_ioas_alloc(ifd, &ioas) ||
+	    ufd_map_fixed(ifd, ioas, buf, 4 * PAGE_SZ, iova))
+		goto out;
+	step = 2;
+	dfd = vfio_dev_open_bound(d->bdf, ifd, NULL);
+	if (dfd < 0) {
+		errno = -dfd;
+		goto out;
+	}
+	step = 3;
+	at.pt_id = ioas;
+	if (ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at))
+		goto out;
+	step = 4;
+	cmd = pci_cfg_rd(d->bdf, PCI_CMD_OFF, 2);
+	cmd |= PCI_CMD_MEMORY | PCI_CMD_MASTER;
+	if (pci_cfg_write(d->bdf, &cmd, 2, PCI_CMD_OFF))
+		goto out;
+	step = 5;
+	errno = 0;
+	if (pread(dfd, &id, 4, bar + EDU_ID) != 4 || id != EDU_ID_VALUE)
+		goto out;
+	step = 6;
+	if (dev_wr32(dfd, bar + EDU_LIVENESS, 0x1234 + seed) ||
+	    dev_rd32(dfd, bar + EDU_LIVENESS) != ~(0x1234U + seed))
+		goto out;
+	step = 7;
+	fill(buf, EDU_DMA_MAX, seed);
+	memset(buf + PAGE_SZ, 0, PAGE_SZ);
+	if (file_dma(dfd, iova, EDU_DMA_BUF, EDU_DMA_MAX, false) ||
+	    file_dma(dfd, EDU_DMA_BUF, iova + PAGE_SZ, EDU_DMA_MAX, true) ||
+	    memcmp(buf, buf + PAGE_SZ, EDU_DMA_MAX))
+		goto out;
+	step = 0;
+out:
+	if (step)
+		*err = errno;
+	if (dfd >= 0)
+		close(dfd);
+	if (ifd >= 0)
+		close(ifd);
+	return step;
+}
+
+/*
  * Once every file is closed: nothing stays pinned, and each device still
- * works: it opens, binds, maps and moves bytes both ways by DMA.  Memory
- * decoding and bus mastering are turned on from sysfs first: the fuzzer's
- * config space writes may have left them off, and a device file's close
- * does not turn them on again.
+ * works (device_works()).  Memory decoding and bus mastering are turned on
+ * from sysfs first: the fuzzer's config space writes may have left them
+ * off, and a device file's close does not turn them on again.
  */
 static void check_after(struct __test_metadata *_metadata,
 			FIXTURE_DATA(fuzz) *self)
 {
-	const uint64_t iova = 0x200000;
 	char *buf;
-	int i;
+	int i, step, err;
 
 	pools_close();
 	EXPECT_EQ(self->pinned_before, guest_pinned_pages());
@@ -1647,35 +1720,11 @@ static void check_after(struct __test_metadata *_metadata,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
 	for (i = 0; i < G.ndev; i++) {
-		int ifd = open("/dev/iommu", O_RDWR | O_CLOEXEC), dfd;
-		struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
-		const uint64_t bar = (uint64_t)VFIO_PCI_BAR0_REGION_INDEX << 40;
-		uint16_t cmd;
-		uint32_t ioas;
-
-		ASSERT_LE(0, ifd);
-		ASSERT_EQ(0, ufd_ioas_alloc(ifd, &ioas));
-		ASSERT_EQ(0, ufd_map_fixed(ifd, ioas, buf, 4 * PAGE_SZ, iova));
-		dfd = vfio_dev_open_bound(G.dev[i].bdf, ifd, NULL);
-		ASSERT_LE(0, dfd) TH_LOG("%s does not open again", G.dev[i].bdf);
-		at.pt_id = ioas;
-		ASSERT_EQ(0, ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at));
-		cmd = pci_cfg_rd(G.dev[i].bdf, PCI_CMD_OFF, 2);
-		cmd |= PCI_CMD_MEMORY | PCI_CMD_MASTER;
-		ASSERT_EQ(0, pci_cfg_write(G.dev[i].bdf, &cmd, 2, PCI_CMD_OFF));
-		ASSERT_EQ(EDU_ID_VALUE, dev_rd32(dfd, bar + EDU_ID));
-		ASSERT_EQ(0, dev_wr32(dfd, bar + EDU_LIVENESS, 0x1234 + i));
-		ASSERT_EQ(~(0x1234U + i), dev_rd32(dfd, bar + EDU_LIVENESS));
-
-		fill(buf, EDU_DMA_MAX, 7 + i);
-		memset(buf + PAGE_SZ, 0, PAGE_SZ);
-		ASSERT_EQ(0, file_dma(dfd, iova, EDU_DMA_BUF, EDU_DMA_MAX, false));
-		ASSERT_EQ(0, file_dma(dfd, EDU_DMA_BUF, iova + PAGE_SZ,
-				      EDU_DMA_MAX, true));
-		EXPECT_EQ(0, memcmp(buf, buf + PAGE_SZ, EDU_DMA_MAX))
-			TH_LOG("%s: DMA round trip differs", G.dev[i].bdf);
-		close(dfd);
-		close(ifd);
+		step = device_works(&G.dev[i], buf, 0x200000, 7 + i, &err);
+		EXPECT_EQ(0, step)
+			TH_LOG("%s (%s) after the run: step %d (1 IOAS, 2 open and bind, 3 attach, 4 command register, 5 BAR0 ID, 6 liveness, 7 DMA): %s; power state %s",
+			       G.dev[i].bdf, G.dev[i].driver, step, strerror(err),
+			       power_state(G.dev[i].bdf));
 	}
 	munmap(buf, 4 * PAGE_SZ);
 	EXPECT_EQ(self->pinned_before, guest_pinned_pages());
