@@ -1467,13 +1467,6 @@ static void *fz_thread(void *arg)
 	return NULL;
 }
 
-static unsigned long env_ulong(const char *name, unsigned long def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? strtoul(v, NULL, 0) : def;
-}
-
 static void pools_close(void)
 {
 	int k, s, fd;

@@ -626,6 +626,14 @@ static inline bool env_bool(const char *name, bool def)
 	return def;
 }
 
+/* A number from the environment (strtoul's bases), or @def. */
+static inline unsigned long env_ulong(const char *name, unsigned long def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtoul(v, NULL, 0) : def;
+}
+
 /* --- capabilities ----------------------------------------------------- */
 
 /*
