@@ -2,13 +2,19 @@
 /*
  * Fault-injection sweeps over what vfiodev does so far: loading the core
  * module, binding a device (probe and registration), opening the device
- * node, unbinding, mapping memory into an IOAS, and binding and attaching
- * a device file to /dev/iommu.  See fail_nth.h for how a sweep works.
+ * node, unbinding, mapping memory into an IOAS, binding and attaching a
+ * device file to /dev/iommu, the legacy open, the ioctls that create
+ * objects, and the steps of a device's use: SET_IRQS (MSI, INTx), the
+ * first BAR access, BAR mmap, reset, IOAS_COPY, the unmap of an area of
+ * small pages while the device is attached, and moving the device
+ * onto a HWPT of its own.  See fail_nth.h for how a sweep works.
  */
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include <linux/iommufd.h>
+#include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
 #include "fail_nth.h"
@@ -532,6 +538,463 @@ TEST_F_TIMEOUT(sweep, object_replies, 900)
 	EXPECT_EQ(0, ufd_destroy(ifd, ioas));
 	EXPECT_EQ(0, close(ifd));
 	sweep_device_end(_metadata, self, buf, before);
+}
+
+/* --- one step of a device's use, swept -------------------------------- */
+
+#define SWEEP_IOVA	0x100000ULL
+#define SWEEP_BAR0	((uint64_t)VFIO_PCI_BAR0_REGION_INDEX << 40)
+#define CFG_OFF(off)	(((uint64_t)VFIO_PCI_CONFIG_REGION_INDEX << 40) + (off))
+#define PAGE_SZ		4096ULL
+
+/*
+ * What a device step runs on: /dev/iommu with an IOAS that has
+ * SWEEP_MAP_LEN bytes mapped at SWEEP_IOVA (large pages off where @small),
+ * the device file bound and attached to it, memory decoding and bus
+ * mastering on.  A new one for every attempt: a step that failed half-way
+ * leaves nothing the next attempt sees.
+ */
+struct dctx {
+	int ifd, dfd;
+	uint32_t ioas, devid;
+	void *buf;
+	/* A step's own: what it made, for its check and undo. */
+	int efd[2];
+	uint32_t obj;
+	void *map;
+};
+
+static int dctx_open(struct dctx *c, const char *bdf, void *buf, bool small)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+	uint64_t off = 0;
+	uint16_t cmd;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->dfd = c->efd[0] = c->efd[1] = -1;
+	c->buf = buf;
+	c->ifd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (c->ifd < 0)
+		return -errno;
+	ret = ufd_ioas_alloc(c->ifd, &c->ioas);
+	if (!ret && small)
+		ret = ufd_option(c->ifd, IOMMU_OPTION_HUGE_PAGES,
+				 IOMMU_OPTION_OP_SET, c->ioas, &off);
+	if (!ret)
+		ret = ufd_map_fixed(c->ifd, c->ioas, buf, SWEEP_MAP_LEN,
+				    SWEEP_IOVA);
+	if (ret)
+		return ret;
+	c->dfd = vfio_dev_open(bdf);
+	if (c->dfd < 0)
+		return c->dfd;
+	bind.iommufd = c->ifd;
+	ret = ufd_ioctl(c->dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+	if (ret)
+		return ret;
+	c->devid = bind.out_devid;
+	at.pt_id = c->ioas;
+	ret = ufd_ioctl(c->dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
+	if (ret)
+		return ret;
+	if (pread(c->dfd, &cmd, 2, CFG_OFF(PCI_COMMAND)) != 2)
+		return -EIO;
+	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	if (pwrite(c->dfd, &cmd, 2, CFG_OFF(PCI_COMMAND)) != 2)
+		return -EIO;
+	return 0;
+}
+
+static void dctx_close(struct dctx *c)
+{
+	if (c->map && c->map != MAP_FAILED)
+		munmap(c->map, PAGE_SZ);
+	if (c->efd[0] >= 0)
+		close(c->efd[0]);
+	if (c->efd[1] >= 0)
+		close(c->efd[1]);
+	if (c->dfd >= 0)
+		close(c->dfd);
+	if (c->ifd >= 0)
+		close(c->ifd);
+	c->dfd = c->ifd = -1;
+}
+
+/*
+ * A step: @run is injected and answers 0 or -errno; @check, not
+ * injected, says whether the state after @run (@ret its answer) is what
+ * it must be: everything as before a failure, the step's effect after a
+ * success.  0, or a number naming what is wrong.
+ */
+struct dstep {
+	const char *name;
+	bool small;		/* IOMMU_OPTION_HUGE_PAGES 0 on the IOAS */
+	bool other;		/* not an edu: BAR0 is only read, not judged */
+	int (*run)(struct dctx *c);
+	int (*check)(struct dctx *c, int ret);
+	const char *reject;	/* the reject range instead, see fail_nth.h */
+	/*
+	 * Claiming a BAR (pci_request_selected_regions()) reports a failed
+	 * allocation as EBUSY, on upstream's vfio-pci too.
+	 */
+	bool busy;
+};
+
+/* BAR0 answers: the edu's ID. */
+static bool bar0_works(struct dctx *c, bool other)
+{
+	uint32_t id = 0;
+
+	if (pread(c->dfd, &id, 4, SWEEP_BAR0) != 4)
+		return false;
+	return other || id == 0x010000edU;
+}
+
+static void sweep_dstep(struct __test_metadata *_metadata,
+			FIXTURE_DATA(sweep) *self, const struct dstep *s)
+{
+	long before;
+	struct dctx c;
+	int n, ret, hit, bad;
+	void *buf;
+
+	/* The next test's setup puts back the usual range. */
+	if (s->reject)
+		ASSERT_EQ(0, fail_nth_reject(s->reject));
+	before = sweep_device_begin(_metadata, self, &buf);
+	ASSERT_NE(MAP_FAILED, buf);
+	for (n = 1; n < FAIL_NTH_MAX; n++) {
+		ret = dctx_open(&c, self->bdf, buf, s->small);
+		ASSERT_EQ(0, ret) TH_LOG("%s, nth %d: setting up: %d", s->name,
+					 n, ret);
+		ASSERT_EQ(0, fail_nth_arm(self->nth, n));
+		ret = s->run(&c);
+		hit = fail_nth_disarm(self->nth);
+		ASSERT_LE(0, hit);
+		if (ret)
+			EXPECT_TRUE(clean_errno(-ret) ||
+				    (s->busy && ret == -EBUSY))
+				TH_LOG("%s, nth %d: %d", s->name, n, -ret);
+		bad = s->check ? s->check(&c, ret) : 0;
+		EXPECT_EQ(0, bad) TH_LOG("%s, nth %d (%d): check %d", s->name,
+					 n, ret, bad);
+		/* The device is still usable, whatever failed. */
+		EXPECT_TRUE(bar0_works(&c, s->other)) TH_LOG("%s, nth %d", s->name, n);
+		dctx_close(&c);
+		EXPECT_EQ(before, pinned_pages()) TH_LOG("%s, nth %d", s->name, n);
+		if (!hit)
+			break;
+	}
+	ASSERT_GT(FAIL_NTH_MAX, n);
+	EXPECT_EQ(0, ret) TH_LOG("%s without a fault", s->name);
+	TH_LOG("%s: swept %d injection points", s->name, n - 1);
+	/* And once more, after the sweep: it works. */
+	ASSERT_EQ(0, dctx_open(&c, self->bdf, buf, s->small));
+	EXPECT_EQ(0, s->run(&c)) TH_LOG("%s after the sweep", s->name);
+	if (s->check)
+		EXPECT_EQ(0, s->check(&c, 0)) TH_LOG("%s after the sweep", s->name);
+	dctx_close(&c);
+	sweep_device_end(_metadata, self, buf, before);
+}
+
+/* SET_IRQS: eventfds as the trigger of @index, then none again. */
+static int set_irq_eventfds(struct dctx *c, uint32_t index, int *fds,
+			    uint32_t count, uint32_t action)
+{
+	struct {
+		struct vfio_irq_set hdr;
+		int32_t fd[2];
+	} set = { .hdr = {
+		.argsz = sizeof(set.hdr) + count * sizeof(int32_t),
+		.flags = action | (count ? VFIO_IRQ_SET_DATA_EVENTFD :
+				   VFIO_IRQ_SET_DATA_NONE),
+		.index = index, .count = count,
+	} };
+
+	memcpy(set.fd, fds, count * sizeof(int32_t));
+	return ufd_ioctl(c->dfd, VFIO_DEVICE_SET_IRQS, &set);
+}
+
+static int irq_fds(struct dctx *c)
+{
+	c->efd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	c->efd[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return c->efd[0] < 0 || c->efd[1] < 0 ? -ENOMEM : 0;
+}
+
+static int run_msi(struct dctx *c)
+{
+	int ret = irq_fds(c);
+
+	return ret ?: set_irq_eventfds(c, VFIO_PCI_MSI_IRQ_INDEX, c->efd, 1,
+				       VFIO_IRQ_SET_ACTION_TRIGGER);
+}
+
+/*
+ * After a failure MSI is off: unmasking it is EINVAL.  After a success it
+ * is on, and disabling it works.
+ */
+static int check_msi(struct dctx *c, int ret)
+{
+	struct vfio_irq_set unmask = {
+		.argsz = sizeof(unmask),
+		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+		.index = VFIO_PCI_MSI_IRQ_INDEX, .start = 0, .count = 1,
+	};
+	int r;
+
+	/* Firing vector 0 by hand needs it enabled. */
+	r = ufd_ioctl(c->dfd, VFIO_DEVICE_SET_IRQS, &unmask);
+	if (ret)
+		return r == -EINVAL ? 0 : 1;
+	if (r)
+		return 2;
+	if (set_irq_eventfds(c, VFIO_PCI_MSI_IRQ_INDEX, NULL, 0,
+			     VFIO_IRQ_SET_ACTION_TRIGGER))
+		return 3;
+	return 0;
+}
+
+static int run_intx(struct dctx *c)
+{
+	int ret = irq_fds(c);
+
+	if (!ret)
+		ret = set_irq_eventfds(c, VFIO_PCI_INTX_IRQ_INDEX, c->efd, 1,
+				       VFIO_IRQ_SET_ACTION_TRIGGER);
+	if (!ret)
+		ret = set_irq_eventfds(c, VFIO_PCI_INTX_IRQ_INDEX, c->efd + 1, 1,
+				       VFIO_IRQ_SET_ACTION_UNMASK);
+	return ret;
+}
+
+/* Either way, INTx can be set up again and taken down. */
+static int check_intx(struct dctx *c, int ret)
+{
+	if (set_irq_eventfds(c, VFIO_PCI_INTX_IRQ_INDEX, c->efd, 1,
+			     VFIO_IRQ_SET_ACTION_TRIGGER))
+		return 1;
+	if (set_irq_eventfds(c, VFIO_PCI_INTX_IRQ_INDEX, NULL, 0,
+			     VFIO_IRQ_SET_ACTION_TRIGGER))
+		return 2;
+	return 0;
+}
+
+/* The first access to a BAR maps it for the kernel. */
+static int run_bar_rw(struct dctx *c)
+{
+	uint32_t v = 0x5a5a;
+
+	if (pwrite(c->dfd, &v, 4, SWEEP_BAR0 + 4) != 4)
+		return -errno;
+	return pread(c->dfd, &v, 4, SWEEP_BAR0 + 4) == 4 ? 0 : -errno;
+}
+
+static int run_mmap(struct dctx *c)
+{
+	c->map = mmap(NULL, PAGE_SZ, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      c->dfd, SWEEP_BAR0);
+	return c->map == MAP_FAILED ? -errno : 0;
+}
+
+/* A mapping made reads the ID (its first touch faults the BAR in). */
+static int check_mmap(struct dctx *c, int ret)
+{
+	if (ret)
+		return c->map == MAP_FAILED ? 0 : 1;
+	return *(volatile uint32_t *)c->map == 0x010000edU ? 0 : 2;
+}
+
+static int run_reset(struct dctx *c)
+{
+	return ioctl(c->dfd, VFIO_DEVICE_RESET) ? -errno : 0;
+}
+
+/* The reset takes the command register back to 0; set it again. */
+static int check_reset(struct dctx *c, int ret)
+{
+	uint16_t cmd = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+
+	return pwrite(c->dfd, &cmd, 2, CFG_OFF(PCI_COMMAND)) == 2 ? 0 : 1;
+}
+
+/* IOAS_COPY into a second IOAS, where the device is not. */
+static int run_copy(struct dctx *c)
+{
+	uint64_t dst = SWEEP_IOVA;
+	int ret = ufd_ioas_alloc(c->ifd, &c->obj);
+
+	if (ret) {
+		c->obj = 0;
+		return ret;
+	}
+	return ufd_copy(c->ifd, c->obj, c->ioas, SWEEP_IOVA, SWEEP_MAP_LEN,
+			&dst, IOMAP_FIXED_RW);
+}
+
+/*
+ * The copy is all there, or nothing of it; the source is whole.  EFAULT
+ * may also be the reply's copy to user space, after the copy: iommufd
+ * leaves it in place then, and so do we.
+ */
+static int check_copy(struct dctx *c, int ret)
+{
+	uint64_t n = ~0ULL;
+
+	if (c->obj) {
+		if (ufd_unmap(c->ifd, c->obj, 0, UINT64_MAX, &n))
+			return 1;
+		if (n != (ret ? 0 : SWEEP_MAP_LEN) &&
+		    !(ret == -EFAULT && n == SWEEP_MAP_LEN))
+			return 2;
+		if (ufd_destroy(c->ifd, c->obj))
+			return 3;
+	}
+	if (ufd_unmap(c->ifd, c->ioas, SWEEP_IOVA, SWEEP_MAP_LEN, &n) ||
+	    n != SWEEP_MAP_LEN)
+		return 4;
+	return 0;
+}
+
+/*
+ * Unmapping an area of small pages (512 IOPTEs) with the device attached.
+ * A failure leaves the whole area mapped, but EFAULT, which may be the
+ * reply's copy after the unmap (iommufd cannot take an unmap back).  An
+ * unmap of part of an area is ENOENT on iommufd, ours and upstream's: it
+ * splits no area.
+ */
+static int run_unmap_small(struct dctx *c)
+{
+	uint64_t n = 0;
+	int ret = ufd_unmap(c->ifd, c->ioas, SWEEP_IOVA, SWEEP_MAP_LEN, &n);
+
+	return ret ?: n == SWEEP_MAP_LEN ? 0 : -EIO;
+}
+
+static int check_unmap_small(struct dctx *c, int ret)
+{
+	uint64_t n = 0;
+	int r;
+
+	if (ufd_unmap(c->ifd, c->ioas, SWEEP_IOVA + PAGE_SZ, PAGE_SZ, &n) !=
+	    -ENOENT)
+		return 1;	/* a piece of the area: never */
+	r = ufd_unmap(c->ifd, c->ioas, SWEEP_IOVA, SWEEP_MAP_LEN, &n);
+	if (!ret)
+		return r == -ENOENT ? 0 : 2;
+	if (!r)
+		return n == SWEEP_MAP_LEN ? 0 : 3;
+	return ret == -EFAULT && r == -ENOENT ? 0 : 4;
+}
+
+/* A HWPT of the device's own, and the device moved onto it (replace). */
+static int run_hwpt_replace(struct dctx *c)
+{
+	struct iommu_hwpt_alloc alloc = {
+		.size = sizeof(alloc), .dev_id = c->devid, .pt_id = c->ioas,
+	};
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+	int ret = ufd_ioctl(c->ifd, IOMMU_HWPT_ALLOC, &alloc);
+
+	if (ret)
+		return ret;
+	c->obj = alloc.out_hwpt_id;
+	at.pt_id = c->obj;
+	return ufd_ioctl(c->dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
+}
+
+/*
+ * After a failure the device is where it was: the HWPT, if made, is not
+ * in use and goes.  After a success it is in use until the device leaves.
+ */
+static int check_hwpt_replace(struct dctx *c, int ret)
+{
+	struct vfio_device_detach_iommufd_pt de = { .argsz = sizeof(de) };
+	int r;
+
+	if (!c->obj)
+		return ret ? 0 : 1;
+	r = ufd_destroy(c->ifd, c->obj);
+	if (ret)
+		return r ? 2 : 0;
+	if (r != -EBUSY)
+		return 3;
+	if (ufd_ioctl(c->dfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &de) ||
+	    ufd_destroy(c->ifd, c->obj))
+		return 4;
+	return 0;
+}
+
+/*
+ * An IRQ's first handler creates its /proc/irq/N entries
+ * (register_irq_proc()), which ignores a failed child entry, and freeing
+ * the descriptor removes every child and WARNs for the missing one: a bug
+ * of the IRQ core whoever requests the IRQ, so the SET_IRQS sweeps reject
+ * that function instead.
+ */
+static const struct dstep dsteps[] = {
+	{ "SET_IRQS MSI", .run = run_msi, .check = check_msi,
+	  .reject = "register_irq_proc" },
+	{ "SET_IRQS INTx", .run = run_intx, .check = check_intx,
+	  .reject = "register_irq_proc" },
+	{ "BAR access", .run = run_bar_rw, .busy = true },
+	{ "BAR mmap", .run = run_mmap, .check = check_mmap, .busy = true },
+	{ "DEVICE_RESET", .other = true, .run = run_reset, .check = check_reset },
+	{ "IOAS_COPY", .run = run_copy, .check = check_copy },
+	{ "unmap, small pages", .small = true, .run = run_unmap_small,
+	  .check = check_unmap_small },
+	{ "HWPT replace", .run = run_hwpt_replace, .check = check_hwpt_replace },
+};
+
+TEST_F_TIMEOUT(sweep, set_irqs_msi, 900)
+{
+	sweep_dstep(_metadata, self, &dsteps[0]);
+}
+
+TEST_F_TIMEOUT(sweep, set_irqs_intx, 900)
+{
+	sweep_dstep(_metadata, self, &dsteps[1]);
+}
+
+TEST_F_TIMEOUT(sweep, bar_access, 900)
+{
+	sweep_dstep(_metadata, self, &dsteps[2]);
+}
+
+TEST_F_TIMEOUT(sweep, bar_mmap, 900)
+{
+	sweep_dstep(_metadata, self, &dsteps[3]);
+}
+
+/*
+ * On the nvme: the edu has no reset of its own (no FLR, no PM, the root
+ * bus), the nvme has FLR.
+ */
+TEST_F_TIMEOUT(sweep, reset, 900)
+{
+	char nvme[2][BDF_LEN];
+
+	ASSERT_LE(1, pci_find(0, 0, NVME_CLASS, nvme, 2));
+	strcpy(self->bdf, nvme[0]);
+	ASSERT_EQ(0, pci_release(self->bdf));
+	sweep_dstep(_metadata, self, &dsteps[4]);
+}
+
+TEST_F_TIMEOUT(sweep, ioas_copy, 900)
+{
+	sweep_dstep(_metadata, self, &dsteps[5]);
+}
+
+TEST_F_TIMEOUT(sweep, unmap_small, 900)
+{
+	sweep_dstep(_metadata, self, &dsteps[6]);
+}
+
+TEST_F_TIMEOUT(sweep, hwpt_replace, 900)
+{
+	sweep_dstep(_metadata, self, &dsteps[7]);
 }
 
 TEST_HARNESS_MAIN

@@ -65,15 +65,12 @@ static inline int kallsyms_range(const char *name, unsigned long *start,
 }
 
 /*
- * The IOMMU core's return of a group or device to its default domain when
- * DMA ownership is released (__iommu_release_dma_ownership()) must succeed:
- * the core WARNs if the IOMMU driver's attach fails, which under injection
- * it does (intel-iommu allocates there), whoever released the ownership.
- * No fault is injected with that function on the stack: the stack filter's
- * reject range (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER) keeps it out, and
- * a rejected call does not count towards fail-nth either.
+ * No fault is injected while the kernel function @fn is on the stack: the
+ * stack filter's reject range (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER)
+ * keeps it out, and a rejected call does not count towards fail-nth either.
+ * There is one reject range per attribute, so this replaces the last one.
  */
-static inline int fail_nth_reject_nofail(void)
+static inline int fail_nth_reject(const char *fn)
 {
 	static const char * const attrs[] = { "failslab", "fail_page_alloc",
 					      "fail_usercopy" };
@@ -83,7 +80,7 @@ static inline int fail_nth_reject_nofail(void)
 	int ret;
 
 	/* Not -ENOENT, which means no fault injection: this is an error. */
-	if (kallsyms_range("__iommu_release_dma_ownership", &start, &end))
+	if (kallsyms_range(fn, &start, &end))
 		return -ESRCH;	/* also when kallsyms hides the addresses */
 	for (i = 0; i < ARRAY_LEN(attrs); i++) {
 		snprintf(path, sizeof(path), "%s/reject-start", attrs[i]);
@@ -98,6 +95,18 @@ static inline int fail_nth_reject_nofail(void)
 			return ret == -ENOENT ? -EOPNOTSUPP : ret;
 	}
 	return 0;
+}
+
+/*
+ * The IOMMU core's return of a group or device to its default domain when
+ * DMA ownership is released (__iommu_release_dma_ownership()) must succeed:
+ * the core WARNs if the IOMMU driver's attach fails, which under injection
+ * it does (intel-iommu allocates there), whoever released the ownership.
+ * That is the reject range unless a sweep says otherwise.
+ */
+static inline int fail_nth_reject_nofail(void)
+{
+	return fail_nth_reject("__iommu_release_dma_ownership");
 }
 
 /*
