@@ -7,6 +7,9 @@
  *    process without privilege cannot open what it must not;
  *  - a process that was handed the files but has no privilege pins no
  *    more than its RLIMIT_MEMLOCK, on both doors;
+ *  - no byte the kernel does not define (padding, reserved words of an
+ *    output) and nothing that looks like a kernel address reaches user
+ *    space in an output structure;
  *  - every region's offset and length boundaries, read, write and mmap,
  *    answer as upstream's vfio-pci: a short access at the end of a BAR,
  *    EINVAL past it, EFAULT past the end of config space, EINVAL for a
@@ -23,6 +26,7 @@
 
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
+#include <linux/vfiodev.h>
 
 #include "kselftest_harness.h"
 #include "edu_utils.h"
@@ -255,6 +259,288 @@ TEST_F(sec, unprivileged_pin_limit_iommufd)
 TEST_F(sec, unprivileged_pin_limit_container)
 {
 	pin_limit(_metadata, self, true);
+}
+
+/* --- what the kernel writes back ----------------------------------------- */
+
+/*
+ * Every output structure is filled with a pattern before the call, twice
+ * with two patterns.  A byte the kernel does not define (padding, a
+ * reserved field of an output) must come back 0 or as the caller left it:
+ * anything else is kernel memory.  No aligned 8 bytes of an output may
+ * look like a kernel address either (see KERNEL_LOW).
+ */
+static const uint8_t fills[] = { 0xa5, 0x5a };
+
+#define OUT_BUF		512
+
+struct out_case {
+	struct __test_metadata *md;
+	const char *what;
+	uint8_t fill;
+	union {
+		uint8_t b[OUT_BUF];
+		uint64_t align;
+	} u;
+};
+
+static void expect_undefined(struct out_case *c, size_t off, size_t len,
+			     const char *field)
+{
+	struct __test_metadata *_metadata = c->md;
+	size_t i;
+
+	for (i = off; i < off + len; i++)
+		EXPECT_TRUE(!c->u.b[i] || c->u.b[i] == c->fill)
+			TH_LOG("%s: %s, byte %zu is %#x (filled with %#x)",
+			       c->what, field, i, c->u.b[i], c->fill);
+}
+
+/*
+ * x86-64's kernel half up to the end of the module area: the top 16 MiB
+ * (fixmap, vsyscall) holds no object of the kernel's, and the masks and
+ * negative numbers a reply does hold (a page-size bitmap ~0xfff, an errno)
+ * are there.
+ */
+#define KERNEL_LOW	0xffff800000000000ULL
+#define KERNEL_HIGH	0xffffffffff000000ULL
+
+static void expect_no_pointer(struct out_case *c, size_t len)
+{
+	struct __test_metadata *_metadata = c->md;
+	uint64_t v;
+	size_t off;
+
+	for (off = 0; off + 8 <= len; off += 8) {
+		memcpy(&v, c->u.b + off, 8);
+		EXPECT_FALSE(v >= KERNEL_LOW && v < KERNEL_HIGH)
+			TH_LOG("%s: bytes %zu-%zu look like a kernel address: %#llx",
+			       c->what, off, off + 7, (unsigned long long)v);
+	}
+}
+
+static void out_begin(struct out_case *c, const char *what, uint8_t fill)
+{
+	c->what = what;
+	c->fill = fill;
+	memset(c->u.b, fill, sizeof(c->u.b));
+}
+
+/*
+ * The capability chain of an info reply of @argsz bytes: each header in
+ * the buffer, the known capabilities' undefined bytes, the end.
+ */
+static void expect_caps(struct out_case *c, uint32_t first, uint32_t argsz,
+			bool iommu)
+{
+	struct __test_metadata *_metadata = c->md;
+	struct vfio_info_cap_header h;
+	uint32_t off = first;
+	int n = 0;
+
+	while (off) {
+		ASSERT_LE((size_t)off + sizeof(h), (size_t)argsz)
+			TH_LOG("%s: capability at %u", c->what, off);
+		ASSERT_LE((size_t)off + sizeof(h), sizeof(c->u.b));
+		ASSERT_GT(16, n++) TH_LOG("%s: a loop in the chain", c->what);
+		memcpy(&h, c->u.b + off, sizeof(h));
+		if (iommu && h.id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE)
+			expect_undefined(c, off + offsetof(struct vfio_iommu_type1_info_cap_iova_range, reserved),
+					 4, "iova range capability, reserved");
+		if (iommu && h.id == VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION)
+			expect_undefined(c, off + offsetofend(struct vfio_iommu_type1_info_cap_migration, flags),
+					 offsetof(struct vfio_iommu_type1_info_cap_migration, pgsize_bitmap) -
+					 offsetofend(struct vfio_iommu_type1_info_cap_migration, flags),
+					 "migration capability, padding");
+		if (!iommu && h.id == VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP)
+			expect_undefined(c, off + offsetof(struct vfio_device_info_cap_pci_atomic_comp, reserved),
+					 4, "atomic completer capability, reserved");
+		off = h.next;
+	}
+}
+
+/* GET_INFO of a device file; each region's and IRQ's info. */
+static void device_outputs(struct out_case *c, int fd, const char *door)
+{
+	struct __test_metadata *_metadata = c->md;
+	struct vfio_device_info *info = (void *)c->u.b;
+	struct vfio_region_info *r = (void *)c->u.b;
+	struct vfio_irq_info *irq = (void *)c->u.b;
+	char what[64];
+	uint32_t i, regions, irqs;
+	int ret;
+
+	snprintf(what, sizeof(what), "%s VFIO_DEVICE_GET_INFO", door);
+	out_begin(c, what, c->fill);
+	info->argsz = OUT_BUF;
+	info->flags = 0;
+	ASSERT_EQ(0, ufd_ioctl(fd, VFIO_DEVICE_GET_INFO, info));
+	regions = info->num_regions;
+	irqs = info->num_irqs;
+	expect_undefined(c, offsetof(struct vfio_device_info, pad), 4, "pad");
+	if (info->flags & VFIO_DEVICE_FLAGS_CAPS)
+		expect_caps(c, info->cap_offset, OUT_BUF, false);
+	expect_no_pointer(c, OUT_BUF);
+
+	for (i = 0; i < regions; i++) {
+		snprintf(what, sizeof(what), "%s region %u info", door, i);
+		out_begin(c, what, c->fill);
+		r->argsz = OUT_BUF;
+		r->index = i;
+		r->flags = 0;
+		r->cap_offset = 0;
+		if (ufd_ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, r))
+			continue;
+		if (r->flags & VFIO_REGION_INFO_FLAG_CAPS) {
+			struct vfio_info_cap_header h;
+			uint32_t off = r->cap_offset;
+			int n = 0;
+
+			/* A sparse mmap capability's reserved word. */
+			while (off && off + sizeof(h) <= OUT_BUF && n++ < 16) {
+				memcpy(&h, c->u.b + off, sizeof(h));
+				if (h.id == VFIO_REGION_INFO_CAP_SPARSE_MMAP)
+					expect_undefined(c, off + offsetof(struct vfio_region_info_cap_sparse_mmap, reserved),
+							 4, "sparse mmap, reserved");
+				off = h.next;
+			}
+		}
+		/* A region's offset is the file's: no address in it. */
+		expect_no_pointer(c, OUT_BUF);
+	}
+	for (i = 0; i < irqs; i++) {
+		snprintf(what, sizeof(what), "%s IRQ %u info", door, i);
+		out_begin(c, what, c->fill);
+		irq->argsz = sizeof(*irq);
+		irq->index = i;
+		irq->flags = 0;
+		irq->count = 0;
+		ret = ufd_ioctl(fd, VFIO_DEVICE_GET_IRQ_INFO, irq);
+		/* The error IRQ of a device that is not PCIe: none. */
+		if (ret == -EINVAL && i == VFIO_PCI_ERR_IRQ_INDEX)
+			continue;
+		ASSERT_EQ(0, ret) TH_LOG("%s", what);
+		expect_undefined(c, sizeof(*irq), OUT_BUF - sizeof(*irq),
+				 "past argsz");
+		expect_no_pointer(c, OUT_BUF);
+	}
+}
+
+static void legacy_outputs(struct out_case *c, FIXTURE_DATA(sec) *self)
+{
+	struct __test_metadata *_metadata = c->md;
+	struct vfio_iommu_type1_info *info = (void *)c->u.b;
+	struct vfio_group_status *st = (void *)c->u.b;
+	int container, group, fd;
+
+	container = vfio_container_open();
+	ASSERT_LE(0, container);
+	group = vfio_group_open(self->bdf);
+	ASSERT_LE(0, group);
+
+	out_begin(c, "VFIO_GROUP_GET_STATUS", c->fill);
+	st->argsz = sizeof(*st);
+	st->flags = 0;
+	ASSERT_EQ(0, ufd_ioctl(group, VFIO_GROUP_GET_STATUS, st));
+	expect_undefined(c, sizeof(*st), OUT_BUF - sizeof(*st), "past argsz");
+
+	ASSERT_EQ(0, ufd_ioctl(group, VFIO_GROUP_SET_CONTAINER, &container));
+	ASSERT_EQ(0, ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	out_begin(c, "VFIO_IOMMU_GET_INFO", c->fill);
+	info->argsz = OUT_BUF;
+	info->flags = 0;
+	ASSERT_EQ(0, ufd_ioctl(container, VFIO_IOMMU_GET_INFO, info));
+	expect_undefined(c, offsetof(struct vfio_iommu_type1_info, pad), 4, "pad");
+	if (info->flags & VFIO_IOMMU_INFO_CAPS)
+		expect_caps(c, info->cap_offset, OUT_BUF, true);
+	expect_no_pointer(c, OUT_BUF);
+
+	fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
+	ASSERT_LE(0, fd);
+	device_outputs(c, fd, "group's");
+	close(fd);
+	close(group);
+	close(container);
+}
+
+static void cdev_outputs(struct out_case *c, FIXTURE_DATA(sec) *self)
+{
+	struct __test_metadata *_metadata = c->md;
+	struct vfio_device_bind_iommufd *bind = (void *)c->u.b;
+	struct iommu_hw_info *hw = (void *)c->u.b;
+	uint8_t data[64];
+	uint32_t devid;
+	int ifd, fd;
+
+	ifd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, ifd);
+	fd = vfio_dev_open(self->bdf);
+	ASSERT_LE(0, fd);
+	out_begin(c, "VFIO_DEVICE_BIND_IOMMUFD", c->fill);
+	bind->argsz = sizeof(*bind);
+	bind->flags = 0;
+	bind->iommufd = ifd;
+	ASSERT_EQ(0, ufd_ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, bind));
+	devid = bind->out_devid;
+	expect_undefined(c, sizeof(*bind), OUT_BUF - sizeof(*bind), "past argsz");
+
+	out_begin(c, "IOMMU_GET_HW_INFO", c->fill);
+	memset(data, c->fill, sizeof(data));
+	hw->size = sizeof(*hw);
+	hw->flags = 0;
+	hw->dev_id = devid;
+	hw->data_len = sizeof(data);
+	hw->data_uptr = (uintptr_t)data;
+	/* An input that must be 0; it is left so. */
+	memset(hw->__reserved, 0, sizeof(hw->__reserved));
+	ASSERT_EQ(0, ufd_ioctl(ifd, IOMMU_GET_HW_INFO, hw));
+	expect_undefined(c, offsetof(struct iommu_hw_info, __reserved),
+			 sizeof(hw->__reserved), "__reserved");
+	expect_no_pointer(c, OUT_BUF);
+	if (hw->out_data_type == IOMMU_HW_INFO_TYPE_INTEL_VTD) {
+		struct out_case *d = c;
+
+		/* The data, checked in the same way in its own buffer. */
+		memcpy(d->u.b, data, sizeof(data));
+		d->what = "IOMMU_GET_HW_INFO VT-d data";
+		expect_undefined(d, offsetof(struct iommu_hw_info_vtd, __reserved),
+				 4, "__reserved");
+		/* Past what the kernel has: zeroed (the ABI's rule). */
+		expect_undefined(d, sizeof(struct iommu_hw_info_vtd),
+				 sizeof(data) - sizeof(struct iommu_hw_info_vtd),
+				 "past the data");
+	}
+
+	if (!stack_is_upstream()) {
+		struct vfiodev_iommu_device_info *di = (void *)c->u.b;
+
+		out_begin(c, "VFIODEV_IOMMU_DEVICE_INFO", c->fill);
+		di->size = sizeof(*di);
+		di->flags = 0;
+		di->dev_id = devid;
+		di->__reserved = 0;
+		ASSERT_EQ(0, ufd_ioctl(ifd, VFIODEV_IOMMU_DEVICE_INFO, di));
+		EXPECT_EQ(0U, di->__reserved);
+		expect_undefined(c, sizeof(*di), OUT_BUF - sizeof(*di), "past size");
+		expect_no_pointer(c, sizeof(*di));
+	}
+	device_outputs(c, fd, "cdev's");
+	close(fd);
+	close(ifd);
+}
+
+TEST_F(sec, output_padding)
+{
+	static struct out_case c;
+	unsigned int i;
+
+	c.md = _metadata;
+	for (i = 0; i < ARRAY_LEN(fills); i++) {
+		c.fill = fills[i];
+		legacy_outputs(&c, self);
+		if (self->node[0] && !access("/dev/iommu", F_OK))
+			cdev_outputs(&c, self);
+	}
 }
 
 /* --- region boundaries -------------------------------------------------- */
