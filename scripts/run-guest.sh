@@ -7,7 +7,9 @@
 #   devices (DMA engine, MSI) on the root bus, a two-function edu behind a
 #   PCIe root port (its slot and bus can be reset: hot reset tests), an nvme
 #   with a small scratch drive, an e1000e, a std VGA (00:10.0: the VGA
-#   region); and the host's root, read-only,
+#   region), an empty PCIe root port at 00:11.0 (rp2: the hot-unplug tests
+#   plug an edu into it through the QEMU monitor, which the guest reaches
+#   on its second serial port, ttyS1); and the host's root, read-only,
 #   over 9p (mount tag "hostroot"), so that tests can run the host's own
 #   programs (QEMU itself, as a VFIO client) inside the guest.
 #
@@ -83,11 +85,11 @@ cmdline="$cmdline vfiodev_label=$label"
 # The kernel hands NAME=VALUE words it does not know to /init's environment.
 cmdline="$cmdline$env"
 
-if [ -z "$scratch" ]; then
-	scratch=$(mktemp)
-	trap 'rm -f "$scratch"' EXIT
-fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+[ -n "$scratch" ] || scratch=$tmp/scratch
 truncate -s 16M "$scratch"
+cmdline="$cmdline VFIODEV_QMP=/dev/ttyS1"
 
 # thread=single: with multi-threaded TCG, QEMU 7.2 sometimes lets a vCPU run
 # a stale translation of kernel text that the other vCPU just re-patched
@@ -106,6 +108,13 @@ args=(
 	-device nvme,serial=vfiodev0,drive=nvm
 	-netdev user,id=net0,restrict=on -device e1000e,netdev=net0
 	-device VGA,addr=0x10
+	-device pcie-root-port,id=rp2,chassis=2,slot=2,addr=0x11
+	# The QMP socket, and the guest's ttyS1 connected to it as a client:
+	# QEMU accepts its own connection once its main loop runs.
+	-chardev "socket,id=qmp,path=$tmp/qmp,server=on,wait=off"
+	-mon chardev=qmp,mode=control
+	-chardev "socket,id=qmpguest,path=$tmp/qmp"
+	-device isa-serial,chardev=qmpguest,index=1
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 	-kernel "$kernel" -initrd "$initrd"
 	-append "$cmdline"

@@ -12,14 +12,21 @@
  *    every round;
  *  - storm: a child opens, binds and closes the device while the parent
  *    unbinds and binds the driver; every failure is a clean errno, and the
- *    device works at the end.
+ *    device works at the end;
+ *  - unplug: an edu plugged into an empty PCIe root port through the QEMU
+ *    monitor is taken away (device_del) while a process holds it with DMA
+ *    mapped: the REQ eventfd asks for it, the device goes once the process
+ *    lets go, and plugged back it works again.
  *
  * Runs on our stack and on upstream's (VFIODEV_STACK=upstream): the cdev
  * halves skip where the kernel has no device cdev.
  * VFIODEV_ROBUST_SEED picks the kill points (default 1).
  */
+#include <ctype.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <termios.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -652,6 +659,334 @@ TEST_F_TIMEOUT(rob, open_close_storm, 900)
 	EXPECT_EQ(0, device_works(self->bdf, true));
 	if (self->cdev)
 		EXPECT_EQ(0, device_works(self->bdf, false));
+}
+
+/* --- hot-unplug through the QEMU monitor ------------------------------------ */
+
+/*
+ * run-guest.sh opens a QMP socket and wires the guest's second serial
+ * port to it (VFIODEV_QMP names the port): the test talks to QEMU's
+ * monitor itself, so its commands and QEMU's events come in the test's
+ * own order.  The root port rp2 at 00:11.0 stays empty but for these
+ * tests, which plug an edu ("eduhp") into it and take it out again, so
+ * the other tests never see it.
+ */
+#define PLUG_PORT	"0000:00:11.0"
+#define PLUG_ID		"eduhp"
+
+struct qmp {
+	int fd;
+	unsigned int id;
+	bool deleted;		/* DEVICE_DELETED of PLUG_ID was seen */
+	size_t len;
+	char buf[16384];
+	char line[16384];
+};
+
+/* The next line from the monitor into q->line; blocks until there is one. */
+static int qmp_line(struct qmp *q)
+{
+	char *nl;
+	ssize_t n;
+
+	while (!(nl = memchr(q->buf, '\n', q->len))) {
+		if (q->len == sizeof(q->buf))
+			q->len = 0;	/* a line longer than any QEMU sends */
+		n = read(q->fd, q->buf + q->len, sizeof(q->buf) - q->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n ? -errno : -EIO;
+		q->len += n;
+	}
+	memcpy(q->line, q->buf, nl - q->buf);
+	q->line[nl - q->buf] = '\0';
+	q->len -= nl + 1 - q->buf;
+	memmove(q->buf, nl + 1, q->len);
+	if (strstr(q->line, "\"DEVICE_DELETED\"") &&
+	    strstr(q->line, "\"" PLUG_ID "\""))
+		q->deleted = true;
+	return 0;
+}
+
+/*
+ * Runs @cmd with the arguments @args (JSON members, or NULL) and waits for
+ * its reply, found by its id: 0 for a "return", -EREMOTEIO for an "error"
+ * (q->line holds it).
+ */
+static int qmp_cmd(struct qmp *q, const char *cmd, const char *args)
+{
+	char out[512], id[32];
+	size_t done = 0;
+	ssize_t n;
+	int len, ret;
+
+	q->id++;
+	len = snprintf(out, sizeof(out),
+		       "{\"execute\": \"%s\", \"arguments\": {%s}, \"id\": %u}\n",
+		       cmd, args ?: "", q->id);
+	if (len < 0 || len >= (int)sizeof(out))
+		return -E2BIG;
+	while (done < (size_t)len) {
+		n = write(q->fd, out + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n ? -errno : -EIO;
+		done += n;
+	}
+	/* The reply's members come in QEMU's hash order: "id" anywhere. */
+	snprintf(id, sizeof(id), "\"id\": %u", q->id);
+	for (;;) {
+		const char *at;
+
+		ret = qmp_line(q);
+		if (ret)
+			return ret;
+		at = strstr(q->line, id);
+		if (at && !isdigit((unsigned char)at[strlen(id)]))
+			break;
+	}
+	return strstr(q->line, "\"return\"") ? 0 : -EREMOTEIO;
+}
+
+/*
+ * Opens the monitor on the serial port @path, raw, and leaves capability
+ * negotiation.  The greeting went out when QEMU started; a port opened
+ * again finds the monitor in command mode already, where the command is
+ * refused: either answer will do.
+ */
+static int qmp_open(struct qmp *q, const char *path)
+{
+	struct termios t;
+	int ret;
+
+	memset(q, 0, sizeof(*q));
+	q->fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (q->fd < 0)
+		return -errno;
+	if (tcgetattr(q->fd, &t))
+		return -errno;
+	cfmakeraw(&t);
+	t.c_cflag |= CLOCAL | CREAD;
+	t.c_cflag &= ~CRTSCTS;
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	cfsetspeed(&t, B115200);
+	if (tcsetattr(q->fd, TCSANOW, &t))
+		return -errno;
+	ret = qmp_cmd(q, "qmp_capabilities", NULL);
+	return ret == -EREMOTEIO && strstr(q->line, "already complete") ? 0 : ret;
+}
+
+/* Blocks until QEMU says the device left the machine. */
+static int qmp_wait_deleted(struct qmp *q)
+{
+	int ret;
+
+	while (!q->deleted) {
+		ret = qmp_line(q);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static bool pci_present(const char *bdf)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_SYSFS "/devices/%s", bdf);
+	return !access(path, F_OK);
+}
+
+FIXTURE(plug) {
+	struct qmp q;
+	char bdf[BDF_LEN];
+	bool cdev;
+	long before;
+};
+
+/* device_add into the root port, then waits for the guest to probe it. */
+static int plug_in(struct qmp *q, const char *bdf)
+{
+	int ret;
+
+	ret = qmp_cmd(q, "device_add", "\"driver\": \"edu\", \"bus\": \"rp2\", \"id\": \"" PLUG_ID "\"");
+	if (ret)
+		return ret;
+	/* No clock is the limit: a plug the guest never sees is a hang. */
+	while (!pci_present(bdf))
+		msleep(20);
+	return 0;
+}
+
+/* device_del, then waits for QEMU's event and the guest's removal. */
+static int plug_out(struct qmp *q, const char *bdf)
+{
+	int ret;
+
+	q->deleted = false;
+	ret = qmp_cmd(q, "device_del", "\"id\": \"" PLUG_ID "\"");
+	ret = ret ?: qmp_wait_deleted(q);
+	if (ret)
+		return ret;
+	while (pci_present(bdf))
+		msleep(20);
+	return 0;
+}
+
+FIXTURE_SETUP(plug)
+{
+	const char *port = getenv("VFIODEV_QMP");
+	char path[PATH_MAX], name[64], num[16];
+	unsigned int bus;
+
+	self->q.fd = -1;
+	if (!port || !*port)
+		SKIP(return, "no QEMU monitor in this guest (VFIODEV_QMP)");
+	ASSERT_EQ(0, qmp_open(&self->q, port))
+		TH_LOG("the QEMU monitor on %s: %s", port, self->q.line);
+	/* Its bus number is the firmware's choice (decimal in sysfs). */
+	ASSERT_EQ(0, sysfs_read(PCI_SYSFS "/devices/" PLUG_PORT "/secondary_bus_number",
+				num, sizeof(num))) TH_LOG("no root port at " PLUG_PORT);
+	bus = strtoul(num, NULL, 10);
+	ASSERT_TRUE(bus > 0 && bus < 256) TH_LOG("secondary bus %s", num);
+	snprintf(self->bdf, sizeof(self->bdf), "0000:%02x:00.0", bus);
+	if (!pci_present(self->bdf))
+		ASSERT_EQ(0, plug_in(&self->q, self->bdf))
+			TH_LOG("device_add: %s", self->q.line);
+	TH_LOG("%s in the slot", self->bdf);
+	if (!stack_is_upstream())
+		ASSERT_EQ(0, vfiodev_modules_load());
+	ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
+	self->cdev = !vfio_dev_name(self->bdf, name, sizeof(name)) &&
+		     !access("/dev/iommu", F_OK);
+	if (self->cdev) {
+		snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
+		self->cdev = !access(path, F_OK);
+	}
+	self->before = guest_pinned_pages();
+	ASSERT_LE(0, self->before);
+}
+
+/* The edu leaves the machine again, whatever the test did with it. */
+FIXTURE_TEARDOWN(plug)
+{
+	if (self->q.fd < 0)
+		return;
+	if (pci_present(self->bdf))
+		EXPECT_EQ(0, plug_out(&self->q, self->bdf))
+			TH_LOG("device_del: %s", self->q.line);
+	close(self->q.fd);
+}
+
+/* The REQ interrupt of @u's device into a new eventfd: the fd or -errno. */
+static int user_req(struct user *u)
+{
+	struct {
+		struct vfio_irq_set hdr;
+		int32_t fd;
+	} set = { .hdr = {
+		.argsz = sizeof(set),
+		.flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+		.index = VFIO_PCI_REQ_IRQ_INDEX, .count = 1,
+	} };
+	int efd, ret;
+
+	efd = eventfd(0, EFD_CLOEXEC);
+	if (efd < 0)
+		return -errno;
+	set.fd = efd;
+	ret = ufd_ioctl(u->dfd, VFIO_DEVICE_SET_IRQS, &set);
+	if (ret) {
+		close(efd);
+		return ret;
+	}
+	return efd;
+}
+
+static void unplug_held(struct __test_metadata *_metadata,
+			FIXTURE_DATA(plug) *self, bool legacy)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	char node[PATH_MAX] = "", gnode[64];
+	uint64_t count = 0;
+	struct user u;
+	char *buf;
+	int step;
+
+	buf = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	snprintf(gnode, sizeof(gnode), "/dev/vfio/%d", vfio_group_id(self->bdf));
+	if (!legacy) {
+		char name[64];
+
+		ASSERT_EQ(0, vfio_dev_name(self->bdf, name, sizeof(name)));
+		snprintf(node, sizeof(node), "/dev/vfio/devices/%s", name);
+	}
+
+	/* Held: mapped, open, attached, an MSI and a REQ eventfd, DMA done. */
+	user_init(&u, legacy);
+	step = user_setup(&u, self->bdf, buf);
+	ASSERT_EQ(0, step) TH_LOG("set-up step %d (1 map, 3 open, 5 IRQ)", step);
+	fill(buf, EDU_DMA_MAX, 9);
+	memset(buf + PAGE_SZ, 0, EDU_DMA_MAX);
+	ASSERT_EQ(0, user_dma(&u, IOVA, EDU_DMA_BUF, EDU_DMA_MAX, false));
+	ASSERT_EQ(0, user_dma(&u, EDU_DMA_BUF, IOVA + PAGE_SZ, EDU_DMA_MAX, true));
+	ASSERT_EQ(0, memcmp(buf, buf + PAGE_SZ, EDU_DMA_MAX));
+	pfd.fd = user_req(&u);
+	ASSERT_LE(0, pfd.fd) TH_LOG("SET_IRQS REQ: %s", strerror(-pfd.fd));
+	EXPECT_LT(self->before, guest_pinned_pages());
+	TH_LOG("held on the %s door, DMA done; device_del", legacy ? "legacy" : "cdev");
+
+	/* QEMU asks the guest to give the device up; the guest asks us. */
+	ASSERT_EQ(0, qmp_cmd(&self->q, "device_del", "\"id\": \"" PLUG_ID "\""))
+		TH_LOG("device_del: %s", self->q.line);
+	/* No clock is the limit: a request that never comes is a hang. */
+	while (poll(&pfd, 1, -1) < 0)
+		ASSERT_EQ(EINTR, errno);
+	ASSERT_EQ((ssize_t)sizeof(count), read(pfd.fd, &count, sizeof(count)));
+	EXPECT_LE(1ULL, count);
+	TH_LOG("REQ: %llu", (unsigned long long)count);
+	/* Its removal waits for us: still there, still answering. */
+	EXPECT_TRUE(pci_present(self->bdf));
+	EXPECT_FALSE(self->q.deleted);
+	EXPECT_EQ(EDU_ID_VALUE, dev_rd32(u.dfd, BAR0(EDU_ID)));
+
+	/* Let go: the removal completes and QEMU takes the device out. */
+	close(pfd.fd);
+	user_close(&u);
+	ASSERT_EQ(0, qmp_wait_deleted(&self->q)) TH_LOG("%s", self->q.line);
+	while (pci_present(self->bdf))
+		msleep(20);
+	TH_LOG("let go: QEMU took the device out, the guest removed it");
+	EXPECT_NE(0, access(gnode, F_OK)) TH_LOG("%s is still there", gnode);
+	if (node[0])
+		EXPECT_NE(0, access(node, F_OK)) TH_LOG("%s is still there", node);
+	EXPECT_EQ(self->before, guest_pinned_pages());
+	munmap(buf, BUF_LEN);
+
+	/* Back in the slot, it binds and works on both doors. */
+	ASSERT_EQ(0, plug_in(&self->q, self->bdf)) TH_LOG("device_add: %s", self->q.line);
+	ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
+	EXPECT_EQ(0, device_works(self->bdf, true));
+	if (self->cdev)
+		EXPECT_EQ(0, device_works(self->bdf, false));
+	EXPECT_EQ(self->before, guest_pinned_pages());
+}
+
+TEST_F_TIMEOUT(plug, unplug_held_cdev, 900)
+{
+	if (!self->cdev)
+		SKIP(return, "no device cdev or /dev/iommu in this kernel");
+	unplug_held(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(plug, unplug_held_legacy, 900)
+{
+	unplug_held(_metadata, self, true);
 }
 
 TEST_HARNESS_MAIN
