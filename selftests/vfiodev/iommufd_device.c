@@ -1174,6 +1174,164 @@ TEST_F_TIMEOUT(dev, rlimit_memlock_per_process, 120)
 	rlimit_child(_metadata, self, true);
 }
 
+/*
+ * The charge of pinned memory follows the memory, not the program: a
+ * process maps with CAP_IPC_LOCK dropped and RLIMIT_MEMLOCK at 64 KiB,
+ * then execs (the iommufd kept open); the new program's mm starts with
+ * nothing charged, and an unmap of the mapping made before the exec gives
+ * the charge back where it was taken (upstream fixed accounting that went
+ * to whatever mm was current, in type1 and in iommufd).
+ *
+ * The program after the exec is this one again: VFIODEV_EXEC_HELPER ("FD
+ * IOAS MODE") makes it run exec_helper() before the harness, and exit
+ * with the step that failed (0 for none).
+ */
+#define EXEC_LIMIT	(64 * KIB)
+
+static int exec_helper_steps(int fd, uint32_t ioas, bool mm_mode)
+{
+	long pin, lck;
+	char *buf;
+
+	if (cap_drop(CAP_IPC_LOCK))
+		return 20;
+	/* A new mm: nothing of the old one's charge. */
+	if (vmpin_kb() != 0 || vmlck_kb() != 0)
+		return 21;
+	buf = mmap(NULL, 2 * EXEC_LIMIT, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (buf == MAP_FAILED)
+		return 22;
+	/*
+	 * Per process, the limit is this mm's alone: 64 KiB go through.
+	 * Per user, the 32 KiB mapped before the exec still count.
+	 */
+	if (mm_mode) {
+		if (ufd_map_fixed(fd, ioas, buf, EXEC_LIMIT, IOVA_B))
+			return 23;
+	} else {
+		if (ufd_map_fixed(fd, ioas, buf, EXEC_LIMIT, IOVA_B) != -ENOMEM)
+			return 24;
+		if (ufd_map_fixed(fd, ioas, buf, EXEC_LIMIT / 2, IOVA_B))
+			return 25;
+	}
+	pin = vmpin_kb();
+	lck = vmlck_kb();
+	if (pin != (long)(mm_mode ? EXEC_LIMIT : EXEC_LIMIT / 2) / 1024 ||
+	    lck != (mm_mode ? pin : 0))
+		return 26;
+	/* The old mapping goes: its charge leaves the old mm, not this one. */
+	if (ufd_unmap(fd, ioas, IOVA_A, EXEC_LIMIT / 2, NULL))
+		return 27;
+	if (vmpin_kb() != pin || vmlck_kb() != lck)
+		return 28;
+	/* Per user, the room it leaves can be taken; per process, none. */
+	if (mm_mode) {
+		if (ufd_map_fixed(fd, ioas, buf + EXEC_LIMIT, PAGE_SZ,
+				  IOVA_C) != -ENOMEM)
+			return 29;
+	} else {
+		if (ufd_map_fixed(fd, ioas, buf + EXEC_LIMIT, EXEC_LIMIT / 2,
+				  IOVA_C))
+			return 30;
+		if (ufd_unmap(fd, ioas, IOVA_C, EXEC_LIMIT / 2, NULL))
+			return 31;
+	}
+	if (ufd_unmap(fd, ioas, IOVA_B, mm_mode ? EXEC_LIMIT : EXEC_LIMIT / 2,
+		      NULL))
+		return 32;
+	if (vmpin_kb() != 0 || vmlck_kb() != 0)
+		return 33;
+	return 0;
+}
+
+__attribute__((constructor)) static void exec_helper(void)
+{
+	const char *arg = getenv("VFIODEV_EXEC_HELPER");
+	unsigned int ioas;
+	int fd, mode;
+
+	if (!arg)
+		return;
+	if (sscanf(arg, "%d %u %d", &fd, &ioas, &mode) != 3)
+		_exit(19);
+	_exit(exec_helper_steps(fd, ioas, mode));
+}
+
+static void pins_across_exec(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(dev) *self, bool mm_mode)
+{
+	struct rlimit rl = { EXEC_LIMIT, EXEC_LIMIT };
+	long before = guest_pinned_pages();
+	int status, fd;
+	char arg[64];
+	pid_t pid;
+
+	ASSERT_LE(0, before);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (cap_drop(CAP_IPC_LOCK) || setrlimit(RLIMIT_MEMLOCK, &rl))
+			_exit(10);
+		if (ufd_map_fixed(self->iommufd, self->ioas, self->buf,
+				  EXEC_LIMIT / 2, IOVA_A))
+			_exit(11);
+		if (vmpin_kb() != (long)EXEC_LIMIT / 2048 ||
+		    vmlck_kb() != (mm_mode ? (long)EXEC_LIMIT / 2048 : 0))
+			_exit(12);
+		/* The iommufd goes along, without O_CLOEXEC. */
+		fd = dup(self->iommufd);
+		if (fd < 0)
+			_exit(13);
+		snprintf(arg, sizeof(arg), "%d %u %d", fd, self->ioas, mm_mode);
+		setenv("VFIODEV_EXEC_HELPER", arg, 1);
+		execl("/proc/self/exe", "iommufd_device", (char *)NULL);
+		_exit(14);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("status %#x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("failed at step %d (10-14 before the exec, 19-33 after)",
+		       WEXITSTATUS(status));
+	EXPECT_EQ(0, ufd_is_mapped(self->iommufd, self->ioas, IOVA_A, PAGE_SZ));
+	EXPECT_EQ(0, ufd_is_mapped(self->iommufd, self->ioas, IOVA_B, PAGE_SZ));
+	EXPECT_EQ(before, guest_pinned_pages());
+
+	/* Nothing of it stays charged: a new process maps the whole limit. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (cap_drop(CAP_IPC_LOCK) || setrlimit(RLIMIT_MEMLOCK, &rl))
+			_exit(10);
+		if (ufd_map_fixed(self->iommufd, self->ioas, self->buf,
+				  EXEC_LIMIT, IOVA_A))
+			_exit(15);
+		_exit(ufd_unmap(self->iommufd, self->ioas, IOVA_A, EXEC_LIMIT,
+				NULL) ? 16 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("the whole limit after the exec: step %d",
+		       WEXITSTATUS(status));
+}
+
+TEST_F_TIMEOUT(dev, pins_across_exec, 120)
+{
+	bind_attach(_metadata, self);
+	pins_across_exec(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(dev, pins_across_exec_per_process, 120)
+{
+	uint64_t val = 1;
+
+	ASSERT_EQ(0, ufd_option(self->iommufd, IOMMU_OPTION_RLIMIT_MODE,
+				IOMMU_OPTION_OP_SET, 0, &val));
+	bind_attach(_metadata, self);
+	pins_across_exec(_metadata, self, true);
+}
+
 /* Memory that cannot be pinned as asked: EFAULT, nothing charged. */
 TEST_F(dev, map_bad_memory)
 {

@@ -4,7 +4,8 @@
  * device's capabilities, the argument rules of VFIO_DEVICE_SET_IRQS, the
  * edu raising MSI and INTx into eventfds (INTx automasked until user space
  * unmasks it), MSI-X vectors of an nvme, loopback triggers, ERR and REQ,
- * and nothing left in /proc/interrupts once the file is closed.
+ * INTx raced against DisINTx writes and eventfds closing under it, and
+ * nothing left in /proc/interrupts once the file is closed.
  *
  * VFIODEV_STACK=upstream runs it against vfio-pci.  Both grow MSI-X on
  * demand where the interrupt controller can (no VFIO_IRQ_INFO_NORESIZE):
@@ -12,6 +13,8 @@
  * nvme's MSI-X must grow here.
  */
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 
@@ -463,6 +466,172 @@ TEST_F(irq, edu_intx_nointxmask)
 }
 
 /* MSI-X on the nvme: several vectors, loopback by DATA_BOOL. */
+/* --- INTx raced: DisINTx writes, unmasks, eventfds closing ---------------- */
+
+#define RACE_CYCLES	200
+
+struct intx_race {
+	int devfd;
+	atomic_int stop;
+	atomic_int bad;		/* an answer outside the allowed ones */
+	atomic_int last_bad;
+	atomic_int ops;
+};
+
+/* An ioctl that may meet INTx switched off by another thread: EINVAL. */
+static void race_check(struct intx_race *r, int ret)
+{
+	atomic_fetch_add(&r->ops, 1);
+	if (ret && ret != -EINVAL) {
+		atomic_fetch_add(&r->bad, 1);
+		atomic_store(&r->last_bad, -ret);
+	}
+}
+
+/* Flips the command register's DisINTx through the device file. */
+static void *race_disintx(void *arg)
+{
+	struct intx_race *r = arg;
+	uint16_t cmd;
+	unsigned int i;
+
+	for (i = 0; !atomic_load(&r->stop); i++) {
+		if (pread(r->devfd, &cmd, 2, CFG_OFF(PCI_COMMAND)) != 2) {
+			race_check(r, -errno);
+			continue;
+		}
+		cmd = (i & 1) ? cmd | PCI_COMMAND_INTX_DISABLE :
+				cmd & ~PCI_COMMAND_INTX_DISABLE;
+		if (pwrite(r->devfd, &cmd, 2, CFG_OFF(PCI_COMMAND)) != 2)
+			race_check(r, -errno);
+	}
+	/* Left clear: the checks after the race count on it. */
+	if (pread(r->devfd, &cmd, 2, CFG_OFF(PCI_COMMAND)) == 2) {
+		cmd &= ~PCI_COMMAND_INTX_DISABLE;
+		if (pwrite(r->devfd, &cmd, 2, CFG_OFF(PCI_COMMAND)) != 2)
+			race_check(r, -errno);
+	}
+	return NULL;
+}
+
+/* The device raises and the line is served: ack, unmask, raise again. */
+static void *race_raise(void *arg)
+{
+	struct intx_race *r = arg;
+	unsigned int i;
+
+	for (i = 0; !atomic_load(&r->stop); i++) {
+		dev_wr32(r->devfd, EDU_IRQ_RAISE, 1U << (i % 8));
+		dev_wr32(r->devfd, EDU_IRQ_ACK, 0xff);
+		race_check(r, set_irqs(r->devfd, VFIO_IRQ_SET_DATA_NONE |
+				       VFIO_IRQ_SET_ACTION_UNMASK,
+				       VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0));
+		if (!(i % 16))
+			race_check(r, set_irqs(r->devfd, VFIO_IRQ_SET_DATA_NONE |
+					       VFIO_IRQ_SET_ACTION_MASK,
+					       VFIO_PCI_INTX_IRQ_INDEX, 0, 1,
+					       NULL, 0));
+	}
+	return NULL;
+}
+
+/*
+ * INTx is switched on with a new trigger eventfd, given an unmask eventfd
+ * that is signalled and then closed (the kernel's watcher sees the hang-up
+ * while the others unmask), the trigger swapped for another one whose file
+ * is closed at once, and INTx switched off again, RACE_CYCLES times.
+ */
+static void *race_eventfds(void *arg)
+{
+	struct intx_race *r = arg;
+	uint64_t one = 1;
+	int32_t trig, unmask;
+	unsigned int i;
+
+	for (i = 0; i < RACE_CYCLES; i++) {
+		trig = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		unmask = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (trig < 0 || unmask < 0) {
+			race_check(r, -ENOMEM);
+			break;
+		}
+		race_check(r, set_irqs(r->devfd, TRIG_EVENTFD,
+				       VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &trig, 4));
+		race_check(r, set_irqs(r->devfd, VFIO_IRQ_SET_DATA_EVENTFD |
+				       VFIO_IRQ_SET_ACTION_UNMASK,
+				       VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &unmask, 4));
+		if (write(unmask, &one, sizeof(one)) != sizeof(one))
+			race_check(r, -errno);
+		close(unmask);
+		close(trig);
+		/* A new trigger in place of the old, its file gone at once. */
+		trig = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (trig >= 0) {
+			race_check(r, set_irqs(r->devfd, TRIG_EVENTFD,
+					       VFIO_PCI_INTX_IRQ_INDEX, 0, 1,
+					       &trig, 4));
+			close(trig);
+		}
+		if (i % 4 != 3)
+			race_check(r, set_irqs(r->devfd, TRIG_NONE,
+					       VFIO_PCI_INTX_IRQ_INDEX, 0, 0,
+					       NULL, 0));
+	}
+	race_check(r, set_irqs(r->devfd, TRIG_NONE, VFIO_PCI_INTX_IRQ_INDEX,
+			       0, 0, NULL, 0));
+	atomic_store(&r->stop, 1);
+	return NULL;
+}
+
+/*
+ * The races behind upstream's INTx fixes of 2024 (masking without the
+ * lock, the handler's context freed under it, a virqfd's work outliving
+ * its eventfd): three threads on one device file.  Every ioctl answers 0
+ * or EINVAL (INTx switched off by another thread), nothing splats, and
+ * afterwards INTx works as before, with nothing left registered.
+ */
+TEST_F_TIMEOUT(irq, edu_intx_race, 600)
+{
+	struct intx_race r = { .devfd = self->devfd };
+	int32_t fd = self->efd[1];
+	pthread_t t[3];
+	int i;
+
+	if (!self->edu)
+		SKIP(return, "edu only");
+	ASSERT_EQ(0, pthread_create(&t[0], NULL, race_disintx, &r));
+	ASSERT_EQ(0, pthread_create(&t[1], NULL, race_raise, &r));
+	ASSERT_EQ(0, pthread_create(&t[2], NULL, race_eventfds, &r));
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	EXPECT_EQ(0, atomic_load(&r.bad))
+		TH_LOG("%d answers outside 0 and EINVAL, the last %s",
+		       atomic_load(&r.bad), strerror(atomic_load(&r.last_bad)));
+	TH_LOG("%d operations", atomic_load(&r.ops));
+	EXPECT_EQ(0, proc_interrupts(irq_name()));
+
+	/* INTx as before: fires, masks itself, fires again on unmask. */
+	dev_wr32(self->devfd, EDU_IRQ_ACK, 0xffffffff);
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_EVENTFD,
+			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &fd, 4));
+	dev_wr32(self->devfd, EDU_IRQ_RAISE, 0x1);
+	EXPECT_EQ(1ULL, fired(fd, 10000));
+	EXPECT_NE(0U, pci_cfg_rd(self->bdf, PCI_COMMAND, 2) &
+		  PCI_COMMAND_INTX_DISABLE);
+	ASSERT_EQ(0, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_NONE |
+			      VFIO_IRQ_SET_ACTION_UNMASK,
+			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0));
+	EXPECT_EQ(1ULL, fired(fd, 10000));
+	dev_wr32(self->devfd, EDU_IRQ_ACK, 0x1);
+	ASSERT_EQ(0, set_irqs(self->devfd, VFIO_IRQ_SET_DATA_NONE |
+			      VFIO_IRQ_SET_ACTION_UNMASK,
+			      VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0));
+	EXPECT_EQ(0ULL, fired(fd, 500));
+	ASSERT_EQ(0, set_irqs(self->devfd, TRIG_NONE, VFIO_PCI_INTX_IRQ_INDEX,
+			      0, 0, NULL, 0));
+	EXPECT_EQ(0, proc_interrupts(irq_name()));
+}
+
 TEST_F(irq, msix_vectors)
 {
 	int32_t fds[3] = { self->efd[0], self->efd[1], self->efd[2] };

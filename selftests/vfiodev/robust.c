@@ -807,8 +807,13 @@ FIXTURE(plug) {
 	long before;
 };
 
-/* device_add into the root port, then waits for the guest to probe it. */
-static int plug_in(struct qmp *q, const char *bdf)
+/*
+ * device_add into the root port, then binds the new device to @driver.
+ * Its directory shows in sysfs before the PCI core lets drivers match it
+ * (pci_bus_add_device()), and a probe before that binds nothing: the bind
+ * is tried until it takes.
+ */
+static int plug_in(struct qmp *q, const char *bdf, const char *driver)
 {
 	int ret;
 
@@ -816,9 +821,11 @@ static int plug_in(struct qmp *q, const char *bdf)
 	if (ret)
 		return ret;
 	/* No clock is the limit: a plug the guest never sees is a hang. */
-	while (!pci_present(bdf))
+	do {
 		msleep(20);
-	return 0;
+		ret = pci_present(bdf) ? pci_bind(bdf, driver) : -ENODEV;
+	} while (ret == -ENODEV || ret == -ENOENT);
+	return ret;
 }
 
 /* device_del, then waits for QEMU's event and the guest's removal. */
@@ -841,6 +848,7 @@ FIXTURE_SETUP(plug)
 	const char *port = getenv("VFIODEV_QMP");
 	char path[PATH_MAX], name[64], num[16];
 	unsigned int bus;
+	int ret;
 
 	self->q.fd = -1;
 	if (!port || !*port)
@@ -853,13 +861,15 @@ FIXTURE_SETUP(plug)
 	bus = strtoul(num, NULL, 10);
 	ASSERT_TRUE(bus > 0 && bus < 256) TH_LOG("secondary bus %s", num);
 	snprintf(self->bdf, sizeof(self->bdf), "0000:%02x:00.0", bus);
-	if (!pci_present(self->bdf))
-		ASSERT_EQ(0, plug_in(&self->q, self->bdf))
-			TH_LOG("device_add: %s", self->q.line);
-	TH_LOG("%s in the slot", self->bdf);
 	if (!stack_is_upstream())
 		ASSERT_EQ(0, vfiodev_modules_load());
-	ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
+	if (!pci_present(self->bdf))
+		ret = plug_in(&self->q, self->bdf, stack_pci_driver());
+	else
+		ret = pci_bind(self->bdf, stack_pci_driver());
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s; the monitor said %s", self->bdf,
+				 strerror(-ret), self->q.line);
+	TH_LOG("%s in the slot", self->bdf);
 	self->cdev = !vfio_dev_name(self->bdf, name, sizeof(name)) &&
 		     !access("/dev/iommu", F_OK);
 	if (self->cdev) {
@@ -873,11 +883,15 @@ FIXTURE_SETUP(plug)
 /* The edu leaves the machine again, whatever the test did with it. */
 FIXTURE_TEARDOWN(plug)
 {
+	int ret;
+
 	if (self->q.fd < 0)
 		return;
-	if (pci_present(self->bdf))
-		EXPECT_EQ(0, plug_out(&self->q, self->bdf))
-			TH_LOG("device_del: %s", self->q.line);
+	if (pci_present(self->bdf)) {
+		ret = plug_out(&self->q, self->bdf);
+		EXPECT_EQ(0, ret) TH_LOG("device_del: %s; the monitor said %s",
+					 strerror(-ret), self->q.line);
+	}
 	close(self->q.fd);
 }
 
@@ -913,8 +927,8 @@ static void unplug_held(struct __test_metadata *_metadata,
 	char node[PATH_MAX] = "", gnode[64];
 	uint64_t count = 0;
 	struct user u;
+	int step, ret;
 	char *buf;
-	int step;
 
 	buf = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -969,8 +983,9 @@ static void unplug_held(struct __test_metadata *_metadata,
 	munmap(buf, BUF_LEN);
 
 	/* Back in the slot, it binds and works on both doors. */
-	ASSERT_EQ(0, plug_in(&self->q, self->bdf)) TH_LOG("device_add: %s", self->q.line);
-	ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
+	ret = plug_in(&self->q, self->bdf, stack_pci_driver());
+	ASSERT_EQ(0, ret) TH_LOG("plugged back: %s; the monitor said %s",
+				 strerror(-ret), self->q.line);
 	EXPECT_EQ(0, device_works(self->bdf, true));
 	if (self->cdev)
 		EXPECT_EQ(0, device_works(self->bdf, false));
