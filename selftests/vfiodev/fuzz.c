@@ -1644,6 +1644,7 @@ static int device_works(const struct fz_dev *d, char *buf, uint64_t iova,
 {
 	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
 	const uint64_t bar = (uint64_t)VFIO_PCI_BAR0_REGION_INDEX << 40;
+	const uint64_t cfg = (uint64_t)VFIO_PCI_CONFIG_REGION_INDEX << 40;
 	int ifd, dfd = -1, step;
 	uint32_t ioas, id;
 	uint16_t cmd;
@@ -1664,10 +1665,19 @@ static int device_works(const struct fz_dev *d, char *buf, uint64_t iova,
 	at.pt_id = ioas;
 	if (ioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at))
 		goto out;
+	/*
+	 * Through the device file, as a VMM or a driver does: the file's
+	 * command register is the one its BAR accesses obey.  A write from
+	 * sysfs after the open would not reach it, and the open takes the
+	 * device's own as it finds it: with the device held enabled (as
+	 * here) and the close before unable to put the config space back
+	 * (an injected failure to save it at open), decoding can be off.
+	 */
 	step = 4;
-	cmd = pci_cfg_rd(d->bdf, PCI_CMD_OFF, 2);
+	if (pread(dfd, &cmd, 2, cfg + PCI_CMD_OFF) != 2)
+		goto out;
 	cmd |= PCI_CMD_MEMORY | PCI_CMD_MASTER;
-	if (pci_cfg_write(d->bdf, &cmd, 2, PCI_CMD_OFF))
+	if (pwrite(dfd, &cmd, 2, cfg + PCI_CMD_OFF) != 2)
 		goto out;
 	step = 5;
 	errno = 0;
@@ -1698,8 +1708,8 @@ out:
 /*
  * Once every file is closed: nothing stays pinned, and each device still
  * works (device_works()).  Memory decoding and bus mastering are turned on
- * from sysfs first: the fuzzer's config space writes may have left them
- * off, and a device file's close does not turn them on again.
+ * through the new device file: the fuzzer's config space writes may have
+ * left them off.
  */
 static void check_after(struct __test_metadata *_metadata,
 			FIXTURE_DATA(fuzz) *self)
