@@ -309,20 +309,27 @@ TEST_F_TIMEOUT(sweep, ioas_map, 600)
  * enabled, see pci_hold_enabled()), SWEEP_MAP_LEN bytes of memory in
  * @buf, and the pinned-page count before anything, returned.
  */
-static long sweep_device_begin(struct __test_metadata *_metadata,
-			       FIXTURE_DATA(sweep) *self, void **buf)
+static long sweep_device_begin_with(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(sweep) *self, void **buf,
+				    const char *driver)
 {
 	long before;
 
 	/* sysfs enables only a device without a driver. */
 	EXPECT_EQ(0, pci_hold_enabled(self->bdf, true));
-	EXPECT_EQ(0, pci_bind(self->bdf, VFIODEV_DRIVER));
+	EXPECT_EQ(0, pci_bind(self->bdf, driver));
 	before = pinned_pages();
 	EXPECT_LE(0, before);
 	*buf = mmap(NULL, SWEEP_MAP_LEN, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	EXPECT_NE(MAP_FAILED, *buf);
 	return before;
+}
+
+static long sweep_device_begin(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(sweep) *self, void **buf)
+{
+	return sweep_device_begin_with(_metadata, self, buf, VFIODEV_DRIVER);
 }
 
 /* Everything pinned is unpinned; the edu goes back. */
@@ -640,6 +647,7 @@ struct dstep {
 	 * allocation as EBUSY, on upstream's vfio-pci too.
 	 */
 	bool busy;
+	const char *driver;	/* the one to bind, if not vfio-pci */
 };
 
 /* BAR0 answers: the edu's ID. */
@@ -663,7 +671,8 @@ static void sweep_dstep(struct __test_metadata *_metadata,
 	/* The next test's setup puts back the usual range. */
 	if (s->reject)
 		ASSERT_EQ(0, fail_nth_reject(s->reject));
-	before = sweep_device_begin(_metadata, self, &buf);
+	before = sweep_device_begin_with(_metadata, self, &buf,
+					 s->driver ?: VFIODEV_DRIVER);
 	ASSERT_NE(MAP_FAILED, buf);
 	for (n = 1; n < FAIL_NTH_MAX; n++) {
 		ret = dctx_open(&c, self->bdf, buf, s->small);
@@ -927,6 +936,127 @@ static int check_hwpt_replace(struct dctx *c, int ret)
 	return 0;
 }
 
+/* IOAS_MAP of the same memory at a second IOVA, with the device attached. */
+#define SWEEP_IOVA2	0x4000000ULL
+
+static int run_map_attached(struct dctx *c)
+{
+	return ufd_map_fixed(c->ifd, c->ioas, c->buf, SWEEP_MAP_LEN,
+			     SWEEP_IOVA2);
+}
+
+/*
+ * All of it mapped, or none of it; EFAULT may be the reply's copy after
+ * the map, which iommufd leaves in place.
+ */
+static int check_map_attached(struct dctx *c, int ret)
+{
+	uint64_t n = 0;
+	int r = ufd_unmap(c->ifd, c->ioas, SWEEP_IOVA2, SWEEP_MAP_LEN, &n);
+
+	if (!ret)
+		return !r && n == SWEEP_MAP_LEN ? 0 : 1;
+	if (r == -ENOENT)
+		return 0;
+	return ret == -EFAULT && !r && n == SWEEP_MAP_LEN ? 0 : 2;
+}
+
+/* --- migration, through the edu variant ------------------------------------ */
+
+static int mig_set(struct dctx *c, uint32_t state, int *data_fd)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_feature_mig_state m;
+	} set = {
+		.f = { .argsz = sizeof(set),
+		       .flags = VFIO_DEVICE_FEATURE_SET |
+				VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE },
+		.m = { .device_state = state, .data_fd = -1 },
+	};
+	int ret = ufd_ioctl(c->dfd, VFIO_DEVICE_FEATURE, &set);
+
+	if (!ret && data_fd)
+		*data_fd = set.m.data_fd;
+	return ret;
+}
+
+static int mig_get(struct dctx *c, uint32_t *state)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_feature_mig_state m;
+	} get = {
+		.f = { .argsz = sizeof(get),
+		       .flags = VFIO_DEVICE_FEATURE_GET |
+				VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE },
+	};
+	int ret = ufd_ioctl(c->dfd, VFIO_DEVICE_FEATURE, &get);
+
+	*state = get.m.device_state;
+	return ret;
+}
+
+#define MIG_LIVENESS	0x5eed1234U
+
+/*
+ * A whole migration onto the same device: the liveness register set,
+ * STOP_COPY and its stream read to the end, RESUMING and the stream
+ * written back, RUNNING.  The data files are the step's, closed with it.
+ */
+static int run_migrate(struct dctx *c)
+{
+	uint32_t v = MIG_LIVENESS;
+	char stream[1024];
+	ssize_t n, len = 0;
+	int ret;
+
+	if (pwrite(c->dfd, &v, 4, SWEEP_BAR0 + 4) != 4)
+		return -errno;
+	ret = mig_set(c, VFIO_DEVICE_STATE_STOP_COPY, &c->efd[0]);
+	if (ret)
+		return ret;
+	while ((n = read(c->efd[0], stream + len, sizeof(stream) - len)) > 0)
+		len += n;
+	if (n < 0)
+		return -errno;
+	ret = mig_set(c, VFIO_DEVICE_STATE_RESUMING, &c->efd[1]);
+	if (ret)
+		return ret;
+	n = write(c->efd[1], stream, len);
+	if (n != len)
+		return n < 0 ? -errno : -EIO;
+	return mig_set(c, VFIO_DEVICE_STATE_RUNNING, NULL);
+}
+
+/*
+ * After a success the device runs with its registers as saved.  After a
+ * failure it is in a state of the uAPI's (the one before the failed arc,
+ * or ERROR), and VFIO_DEVICE_RESET, how user space leaves a failed arc,
+ * brings it back to RUNNING.
+ */
+static int check_migrate(struct dctx *c, int ret)
+{
+	uint32_t state = ~0U, v = 0;
+
+	if (mig_get(c, &state))
+		return 1;
+	if (!ret) {
+		if (state != VFIO_DEVICE_STATE_RUNNING)
+			return 2;
+		if (pread(c->dfd, &v, 4, SWEEP_BAR0 + 4) != 4)
+			return 3;
+		return v == ~MIG_LIVENESS ? 0 : 4;
+	}
+	if (state > VFIO_DEVICE_STATE_PRE_COPY_P2P)
+		return 5;
+	if (ioctl(c->dfd, VFIO_DEVICE_RESET))
+		return 6;
+	if (mig_get(c, &state) || state != VFIO_DEVICE_STATE_RUNNING)
+		return 7;
+	return 0;
+}
+
 /*
  * An IRQ's first handler creates its /proc/irq/N entries
  * (register_irq_proc()), which ignores a failed child entry, and freeing
@@ -946,6 +1076,10 @@ static const struct dstep dsteps[] = {
 	{ "unmap, small pages", .small = true, .run = run_unmap_small,
 	  .check = check_unmap_small },
 	{ "HWPT replace", .run = run_hwpt_replace, .check = check_hwpt_replace },
+	{ "IOAS_MAP, attached", .run = run_map_attached,
+	  .check = check_map_attached },
+	{ "migration", .run = run_migrate, .check = check_migrate,
+	  .busy = true, .driver = "edu_vfio_pci" },
 };
 
 TEST_F_TIMEOUT(sweep, set_irqs_msi, 900)
@@ -995,6 +1129,19 @@ TEST_F_TIMEOUT(sweep, unmap_small, 900)
 TEST_F_TIMEOUT(sweep, hwpt_replace, 900)
 {
 	sweep_dstep(_metadata, self, &dsteps[7]);
+}
+
+TEST_F_TIMEOUT(sweep, ioas_map_attached, 900)
+{
+	sweep_dstep(_metadata, self, &dsteps[8]);
+}
+
+/* The edu variant's migration: every arc, the data files, the reset. */
+TEST_F_TIMEOUT(sweep, migration, 900)
+{
+	if (stack_is_upstream())
+		SKIP(return, "the edu variant is ours");
+	sweep_dstep(_metadata, self, &dsteps[9]);
 }
 
 TEST_HARNESS_MAIN

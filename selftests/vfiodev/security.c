@@ -463,6 +463,117 @@ static void legacy_outputs(struct out_case *c, FIXTURE_DATA(sec) *self)
 	close(container);
 }
 
+/* Nothing written past the @used bytes of a reply, no address in them. */
+static void expect_reply(struct out_case *c, size_t used)
+{
+	expect_undefined(c, used, OUT_BUF - used, "past size");
+	expect_no_pointer(c, used);
+}
+
+/*
+ * The replies of iommufd's object calls, on an IOAS with the device
+ * attached: each input set afresh over the pattern, the reserved inputs
+ * 0 (they must be), and only the reply's own fields written.
+ */
+static void iommufd_outputs(struct out_case *c, int ifd, int fd,
+			    uint32_t devid)
+{
+	struct __test_metadata *_metadata = c->md;
+	struct iommu_ioas_alloc *al = (void *)c->u.b;
+	struct iommu_ioas_map *map = (void *)c->u.b;
+	struct iommu_ioas_iova_ranges *rg = (void *)c->u.b;
+	struct iommu_option *opt = (void *)c->u.b;
+	struct iommu_hwpt_alloc *hw = (void *)c->u.b;
+	struct vfio_device_attach_iommufd_pt *at = (void *)c->u.b;
+	struct iommu_iova_range ranges[16];
+	uint32_t ioas, hwpt, i;
+	void *mem;
+
+	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+
+	out_begin(c, "IOMMU_IOAS_ALLOC", c->fill);
+	al->size = sizeof(*al);
+	al->flags = 0;
+	ASSERT_EQ(0, ufd_ioctl(ifd, IOMMU_IOAS_ALLOC, al));
+	ioas = al->out_ioas_id;
+	expect_reply(c, sizeof(*al));
+
+	out_begin(c, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", c->fill);
+	at->argsz = sizeof(*at);
+	at->flags = 0;
+	at->pt_id = ioas;
+	ASSERT_EQ(0, ufd_ioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, at));
+	expect_reply(c, sizeof(*at));
+
+	out_begin(c, "IOMMU_IOAS_MAP", c->fill);
+	map->size = sizeof(*map);
+	map->flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+	map->ioas_id = ioas;
+	map->__reserved = 0;
+	map->user_va = (uintptr_t)mem;
+	map->length = 4096;
+	ASSERT_EQ(0, ufd_ioctl(ifd, IOMMU_IOAS_MAP, map));
+	expect_reply(c, sizeof(*map));
+
+	out_begin(c, "IOMMU_IOAS_IOVA_RANGES", c->fill);
+	memset(ranges, c->fill, sizeof(ranges));
+	rg->size = sizeof(*rg);
+	rg->ioas_id = ioas;
+	rg->num_iovas = ARRAY_LEN(ranges);
+	rg->__reserved = 0;
+	rg->allowed_iovas = (uintptr_t)ranges;
+	ASSERT_EQ(0, ufd_ioctl(ifd, IOMMU_IOAS_IOVA_RANGES, rg));
+	EXPECT_EQ(0U, rg->__reserved);
+	expect_reply(c, sizeof(*rg));
+	ASSERT_GE(ARRAY_LEN(ranges), rg->num_iovas);
+	for (i = rg->num_iovas; i < ARRAY_LEN(ranges); i++)
+		EXPECT_TRUE(all_are((const char *)&ranges[i], sizeof(ranges[i]), (char)c->fill))
+			TH_LOG("IOMMU_IOAS_IOVA_RANGES: range %u of %u written",
+			       i, rg->num_iovas);
+
+	out_begin(c, "IOMMU_OPTION get", c->fill);
+	opt->size = sizeof(*opt);
+	opt->option_id = IOMMU_OPTION_HUGE_PAGES;
+	opt->op = IOMMU_OPTION_OP_GET;
+	opt->__reserved = 0;
+	opt->object_id = ioas;
+	ASSERT_EQ(0, ufd_ioctl(ifd, IOMMU_OPTION, opt));
+	EXPECT_EQ(0U, opt->__reserved);
+	expect_reply(c, sizeof(*opt));
+
+	out_begin(c, "IOMMU_HWPT_ALLOC", c->fill);
+	memset(hw, 0, sizeof(*hw));
+	hw->size = sizeof(*hw);
+	hw->dev_id = devid;
+	hw->pt_id = ioas;
+	ASSERT_EQ(0, ufd_ioctl(ifd, IOMMU_HWPT_ALLOC, hw));
+	hwpt = hw->out_hwpt_id;
+	EXPECT_EQ(0U, hw->__reserved);
+	EXPECT_EQ(0U, hw->__reserved2);
+	expect_reply(c, sizeof(*hw));
+
+	/* Attached to the HWPT, the reply names it. */
+	out_begin(c, "VFIO_DEVICE_ATTACH_IOMMUFD_PT (HWPT)", c->fill);
+	at->argsz = sizeof(*at);
+	at->flags = 0;
+	at->pt_id = hwpt;
+	ASSERT_EQ(0, ufd_ioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, at));
+	EXPECT_EQ(hwpt, at->pt_id);
+	expect_reply(c, sizeof(*at));
+
+	/* Back to where the other outputs expect it: detached, all gone. */
+	{
+		struct vfio_device_detach_iommufd_pt de = { .argsz = sizeof(de) };
+
+		EXPECT_EQ(0, ufd_ioctl(fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &de));
+	}
+	EXPECT_EQ(0, ufd_destroy(ifd, hwpt));
+	EXPECT_EQ(0, ufd_destroy(ifd, ioas));
+	munmap(mem, 4096);
+}
+
 static void cdev_outputs(struct out_case *c, FIXTURE_DATA(sec) *self)
 {
 	struct __test_metadata *_metadata = c->md;
@@ -524,6 +635,7 @@ static void cdev_outputs(struct out_case *c, FIXTURE_DATA(sec) *self)
 		expect_undefined(c, sizeof(*di), OUT_BUF - sizeof(*di), "past size");
 		expect_no_pointer(c, sizeof(*di));
 	}
+	iommufd_outputs(c, ifd, fd, devid);
 	device_outputs(c, fd, "cdev's");
 	close(fd);
 	close(ifd);
