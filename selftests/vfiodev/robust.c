@@ -44,6 +44,17 @@
 #define BUF_LEN		(1 * MIB)
 #define IOVA		0x200000ULL
 
+/* The kernel has the device cdev of @bdf, and /dev/iommu. */
+static bool cdev_usable(const char *bdf)
+{
+	char name[64], path[PATH_MAX];
+
+	if (vfio_dev_name(bdf, name, sizeof(name)) || access("/dev/iommu", F_OK))
+		return false;
+	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
+	return !access(path, F_OK);
+}
+
 FIXTURE(rob) {
 	char bdf[BDF_LEN];
 	bool cdev;		/* the kernel has the device cdev and /dev/iommu */
@@ -52,21 +63,14 @@ FIXTURE(rob) {
 
 FIXTURE_SETUP(rob)
 {
-	char bdfs[4][BDF_LEN], name[64];
+	char bdfs[4][BDF_LEN];
 
 	ASSERT_LE(1, pci_find(EDU_VENDOR, EDU_DEVICE, 0, bdfs, 4));
 	strcpy(self->bdf, bdfs[0]);
 	if (!stack_is_upstream())
 		ASSERT_EQ(0, vfiodev_modules_load());
 	ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
-	self->cdev = !vfio_dev_name(self->bdf, name, sizeof(name)) &&
-		     !access("/dev/iommu", F_OK);
-	if (self->cdev) {
-		char path[PATH_MAX];
-
-		snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
-		self->cdev = !access(path, F_OK);
-	}
+	self->cdev = cdev_usable(self->bdf);
 	self->before = guest_pinned_pages();
 	ASSERT_LE(0, self->before);
 }
@@ -846,8 +850,8 @@ static int plug_out(struct qmp *q, const char *bdf)
 FIXTURE_SETUP(plug)
 {
 	const char *port = getenv("VFIODEV_QMP");
-	char path[PATH_MAX], name[64], num[16];
 	unsigned int bus;
+	char num[16];
 	int ret;
 
 	self->q.fd = -1;
@@ -870,12 +874,7 @@ FIXTURE_SETUP(plug)
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s; the monitor said %s", self->bdf,
 				 strerror(-ret), self->q.line);
 	TH_LOG("%s in the slot", self->bdf);
-	self->cdev = !vfio_dev_name(self->bdf, name, sizeof(name)) &&
-		     !access("/dev/iommu", F_OK);
-	if (self->cdev) {
-		snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
-		self->cdev = !access(path, F_OK);
-	}
+	self->cdev = cdev_usable(self->bdf);
 	self->before = guest_pinned_pages();
 	ASSERT_LE(0, self->before);
 }
