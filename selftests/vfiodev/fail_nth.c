@@ -1144,4 +1144,88 @@ TEST_F_TIMEOUT(sweep, migration, 900)
 	sweep_dstep(_metadata, self, &dsteps[9]);
 }
 
+/*
+ * VFIO_DEVICE_PCI_HOT_RESET through the cdev: the two functions behind
+ * the root port, both bound to one iommufd (which proves the ownership:
+ * no group files, count 0), reset with their bus.  Each failure is a
+ * clean errno; either way both functions still answer on BAR0 once their
+ * command registers are set again (a reset clears them); after the sweep
+ * the reset goes through.
+ */
+static int hot_reset_pair(char port[][BDF_LEN], int nth, unsigned int arm,
+			  int *hit)
+{
+	struct vfio_pci_hot_reset r = { .argsz = sizeof(r) };
+	uint16_t cmd = PCI_COMMAND_MEMORY;
+	int ifd, fd[2] = { -1, -1 }, i, ret = 0;
+	uint32_t id;
+
+	*hit = 0;
+	ifd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (ifd < 0)
+		return 1000 + errno;
+	for (i = 0; i < 2 && !ret; i++) {
+		struct vfio_device_bind_iommufd bind = {
+			.argsz = sizeof(bind), .iommufd = ifd,
+		};
+
+		fd[i] = vfio_dev_open(port[i]);
+		ret = fd[i] < 0 ? 1100 : ufd_ioctl(fd[i], VFIO_DEVICE_BIND_IOMMUFD,
+						   &bind) ? 1200 : 0;
+	}
+	if (!ret) {
+		if (arm && fail_nth_arm(nth, arm))
+			ret = 1300;
+		else
+			ret = ufd_ioctl(fd[0], VFIO_DEVICE_PCI_HOT_RESET, &r);
+		if (arm)
+			*hit = fail_nth_disarm(nth);
+	}
+	/* Both answer, whatever the reset did. */
+	for (i = 0; i < 2 && ret <= 0; i++) {
+		id = 0;
+		if (pwrite(fd[i], &cmd, 2, CFG_OFF(PCI_COMMAND)) != 2 ||
+		    pread(fd[i], &id, 4, SWEEP_BAR0) != 4 || id != 0x010000edU)
+			ret = 1400 + i;
+	}
+	for (i = 0; i < 2; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	close(ifd);
+	return ret;
+}
+
+TEST_F_TIMEOUT(sweep, hot_reset, 900)
+{
+	char root[4][BDF_LEN], port[4][BDF_LEN];
+	int nroot, nport, n, i, ret, hit;
+	long before;
+
+	ASSERT_EQ(0, pci_find_edus(root, &nroot, port, &nport));
+	ASSERT_EQ(2, nport) TH_LOG("the two-function edu behind the root port");
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, pci_release(port[i]));
+		EXPECT_EQ(0, pci_hold_enabled(port[i], true));
+		ASSERT_EQ(0, pci_bind(port[i], VFIODEV_DRIVER));
+	}
+	before = pinned_pages();
+	for (n = 1; n < FAIL_NTH_MAX; n++) {
+		ret = hot_reset_pair(port, self->nth, n, &hit);
+		ASSERT_LE(0, hit);
+		EXPECT_TRUE(ret <= 0 && (!ret || clean_errno(-ret)))
+			TH_LOG("hot reset, nth %d: %d", n, ret);
+		if (!hit)
+			break;
+	}
+	ASSERT_GT(FAIL_NTH_MAX, n);
+	EXPECT_EQ(0, ret) TH_LOG("hot reset without a fault");
+	TH_LOG("hot reset: swept %d injection points", n - 1);
+	EXPECT_EQ(0, hot_reset_pair(port, self->nth, 0, &hit));
+	EXPECT_EQ(before, pinned_pages());
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, pci_release(port[i]));
+		EXPECT_EQ(0, pci_hold_enabled(port[i], false));
+	}
+}
+
 TEST_HARNESS_MAIN
