@@ -9,7 +9,8 @@
 #   with a small scratch drive, an e1000e, a std VGA (00:10.0: the VGA
 #   region), an empty PCIe root port at 00:11.0 (rp2: the hot-unplug tests
 #   plug an edu into it through the QEMU monitor, which the guest reaches
-#   on its second serial port, ttyS1); and the host's root, read-only,
+#   on its second serial port, ttyS1, through scripts/qmp-relay.py); and
+#   the host's root, read-only,
 #   over 9p (mount tag "hostroot"), so that tests can run the host's own
 #   programs (QEMU itself, as a VFIO client) inside the guest.
 #
@@ -109,11 +110,11 @@ args=(
 	-netdev user,id=net0,restrict=on -device e1000e,netdev=net0
 	-device VGA,addr=0x10
 	-device pcie-root-port,id=rp2,chassis=2,slot=2,addr=0x11
-	# The QMP socket, and the guest's ttyS1 connected to it as a client:
-	# QEMU accepts its own connection once its main loop runs.
+	# The QMP socket, and a socket behind the guest's ttyS1: qmp-relay.py
+	# joins them once the guest speaks first.
 	-chardev "socket,id=qmp,path=$tmp/qmp,server=on,wait=off"
 	-mon chardev=qmp,mode=control
-	-chardev "socket,id=qmpguest,path=$tmp/qmp"
+	-chardev "socket,id=qmpguest,path=$tmp/serial1,server=on,wait=off"
 	-device isa-serial,chardev=qmpguest,index=1
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 	-kernel "$kernel" -initrd "$initrd"
@@ -123,6 +124,11 @@ args=(
 # host's root, so that tests can still mount "hostroot" themselves.
 [ "$stack" != dkms ] ||
 	args+=(-virtfs local,path=/,mount_tag=dropinroot,security_model=none,readonly=on,multidevs=remap)
+
+# It ends when QEMU closes the sockets, or with this script.
+"$(dirname "$0")/qmp-relay.py" "$tmp/serial1" "$tmp/qmp" &
+relay=$!
+trap 'kill "$relay" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 if [ "$mode" = shell ]; then
 	qemu-system-x86_64 "${args[@]}" -serial mon:stdio

@@ -687,15 +687,26 @@ struct qmp {
 	char line[16384];
 };
 
-/* The next line from the monitor into q->line; blocks until there is one. */
+/*
+ * The next line from the monitor into q->line; blocks until there is one,
+ * saying every 30 s that it still waits (a hang is the harness's timeout).
+ */
 static int qmp_line(struct qmp *q)
 {
+	struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+	unsigned int waited = 0;
 	char *nl;
 	ssize_t n;
 
 	while (!(nl = memchr(q->buf, '\n', q->len))) {
 		if (q->len == sizeof(q->buf))
 			q->len = 0;	/* a line longer than any QEMU sends */
+		if (!poll(&pfd, 1, 30000)) {
+			waited += 30;
+			fprintf(stderr, "# still waiting for the QEMU monitor (%u s; %zu bytes of a line)\n",
+				waited, q->len);
+			continue;
+		}
 		n = read(q->fd, q->buf + q->len, sizeof(q->buf) - q->len);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -819,17 +830,30 @@ FIXTURE(plug) {
  */
 static int plug_in(struct qmp *q, const char *bdf, const char *driver)
 {
+	unsigned int i;
 	int ret;
 
 	ret = qmp_cmd(q, "device_add", "\"driver\": \"edu\", \"bus\": \"rp2\", \"id\": \"" PLUG_ID "\"");
 	if (ret)
 		return ret;
-	/* No clock is the limit: a plug the guest never sees is a hang. */
-	do {
+	/*
+	 * No clock is the limit: a plug the guest never sees is a hang.  What
+	 * it waits for is said every 30 s.
+	 */
+	for (i = 1;; i++) {
 		msleep(20);
 		ret = pci_present(bdf) ? pci_bind(bdf, driver) : -ENODEV;
-	} while (ret == -ENODEV || ret == -ENOENT);
-	return ret;
+		if (ret != -ENODEV && ret != -ENOENT)
+			return ret;
+		if (!(i % 1500)) {
+			char drv[64] = "";
+
+			pci_driver_of(bdf, drv, sizeof(drv));
+			fprintf(stderr, "# %s after %u s: %s, driver \"%s\", %s\n",
+				bdf, i / 50, pci_present(bdf) ? "present" : "absent",
+				drv, strerror(-ret));
+		}
+	}
 }
 
 /* device_del, then waits for QEMU's event and the guest's removal. */
