@@ -899,6 +899,16 @@ FIXTURE_SETUP(plug)
 				 strerror(-ret), self->q.line);
 	TH_LOG("%s in the slot", self->bdf);
 	self->cdev = cdev_usable(self->bdf);
+	/* Ours always has it: its absence is a failure, not a skip. */
+	if (!self->cdev && !stack_is_upstream()) {
+		char name[64] = "";
+		int r = vfio_dev_name(self->bdf, name, sizeof(name));
+
+		ASSERT_TRUE(self->cdev)
+			TH_LOG("%s bound, but no device cdev: vfio-dev entry \"%s\" (%s), /dev/iommu %s",
+			       self->bdf, name, strerror(-r),
+			       access("/dev/iommu", F_OK) ? "absent" : "present");
+	}
 	self->before = guest_pinned_pages();
 	ASSERT_LE(0, self->before);
 }
