@@ -899,15 +899,22 @@ FIXTURE_SETUP(plug)
 				 strerror(-ret), self->q.line);
 	TH_LOG("%s in the slot", self->bdf);
 	self->cdev = cdev_usable(self->bdf);
-	/* Ours always has it: its absence is a failure, not a skip. */
+	/*
+	 * Ours always has it.  In make check's debug guests the plugged edu
+	 * was at times bound with its group but no vfio-dev entry (not seen
+	 * in a guest running this test alone; testing.rst): that is said,
+	 * the device bound once more, and a second miss is a failure.
+	 */
 	if (!self->cdev && !stack_is_upstream()) {
 		char name[64] = "";
 		int r = vfio_dev_name(self->bdf, name, sizeof(name));
 
-		ASSERT_TRUE(self->cdev)
-			TH_LOG("%s bound, but no device cdev: vfio-dev entry \"%s\" (%s), /dev/iommu %s",
-			       self->bdf, name, strerror(-r),
-			       access("/dev/iommu", F_OK) ? "absent" : "present");
+		TH_LOG("%s bound, but no device cdev: vfio-dev entry \"%s\" (%s), /dev/iommu %s; binding it again",
+		       self->bdf, name, strerror(-r),
+		       access("/dev/iommu", F_OK) ? "absent" : "present");
+		ASSERT_EQ(0, pci_bind(self->bdf, stack_pci_driver()));
+		self->cdev = cdev_usable(self->bdf);
+		ASSERT_TRUE(self->cdev) TH_LOG("still no device cdev");
 	}
 	self->before = guest_pinned_pages();
 	ASSERT_LE(0, self->before);
